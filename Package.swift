@@ -1,0 +1,107 @@
+// swift-tools-version:6.0
+//
+// Module graph (see ../shared/DESIGN.md and STYLE.md):
+//
+//   regctl ──► RegistryHTTP ──► CASEngine ──► COpenSSL, CLZ4, CLMDB
+//     │             ├──► OCIModel (pure Swift, no I/O)
+//     │             └──► RegistryConfig (config.yml + REGISTRY_* overrides)
+//     └──► everything
+//
+// CASEngine never imports NIOHTTP*, NIOSSL, OCIModel or ArgumentParser.
+// OCIModel imports Foundation only.
+import PackageDescription
+
+let package = Package(
+    name: "Berth",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "regctl", targets: ["regctl"]),
+        .library(name: "CASEngine", targets: ["CASEngine"]),
+        .library(name: "OCIModel", targets: ["OCIModel"]),
+        .library(name: "RegistryHTTP", targets: ["RegistryHTTP"]),
+        .library(name: "RegistryConfig", targets: ["RegistryConfig"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.30.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+    ],
+    targets: [
+        // C system libraries, used by CASEngine only.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
+
+        .target(name: "OCIModel"),
+        .target(
+            name: "CASEngine",
+            dependencies: [
+                "COpenSSL", "CLZ4", "CLMDB",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["FORMAT.md", "RECOVERY.md"]
+        ),
+        .target(
+            name: "RegistryConfig",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "RegistryHTTP",
+            dependencies: [
+                "CASEngine", "OCIModel", "RegistryConfig",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .executableTarget(
+            name: "regctl",
+            dependencies: [
+                "RegistryHTTP", "CASEngine", "OCIModel", "RegistryConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // Child process for the crash suite: writes and commits blobs, reporting
+        // each acknowledged commit on stdout, until the test kills it with SIGKILL.
+        .executableTarget(
+            name: "berth-crash-writer",
+            dependencies: ["CASEngine"],
+            path: "Tests/CrashWriter"
+        ),
+
+        .testTarget(name: "OCIModelTests", dependencies: ["OCIModel"]),
+        .testTarget(
+            name: "CASEngineTests",
+            dependencies: [
+                "CASEngine",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "RegistryConfigTests", dependencies: ["RegistryConfig"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "RegistryHTTPTests",
+            dependencies: [
+                "RegistryHTTP", "CASEngine", "OCIModel", "RegistryConfig",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,4 @@
+#ifndef BERTH_CLMDB_SHIM_H
+#define BERTH_CLMDB_SHIM_H
+#include <lmdb.h>
+#endif

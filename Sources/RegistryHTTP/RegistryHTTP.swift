@@ -1,0 +1,2 @@
+import CASEngine
+public enum RegistryHTTPPlaceholder {}

@@ -1,0 +1,1 @@
+print("regctl: not built yet")

@@ -1,0 +1,2 @@
+import CASEngine
+print("crash writer placeholder")
