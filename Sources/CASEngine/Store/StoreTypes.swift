@@ -1,0 +1,94 @@
+// Public value types of the engine API (see Store.swift).
+//
+// Thread safety: value types, Sendable.
+
+/// Tuning and policy for one store; the regctl layer fills it from config.yml.
+public struct StoreOptions: Sendable {
+    /// Blobs of at most this many bytes are appended to a shared pack with group
+    /// commit; larger ones become their own pack, renamed from the upload file.
+    public var smallBlobThreshold: Int = 1 << 20
+    /// A shared pack is sealed and a new one started past this size.
+    public var maxSharedPackSize: UInt64 = 1 << 30
+    /// Try LZ4 on small blobs (kept only when it saves at least 1/8).
+    public var compression: Bool = true
+    /// LMDB map size: virtual address space reserved for metadata.
+    public var metadataMapSize: Int = 64 << 30
+    /// Reject every write with `.readOnly`.
+    public var readOnly: Bool = false
+    /// Seconds a blob must stay at refcount 0 before GC may collect it.
+    public var zeroRefGracePeriod: UInt64 = 24 * 3600
+    /// Seconds a repository→blob link (upload/mount without a manifest yet) protects its blob.
+    public var linkGracePeriod: UInt64 = 24 * 3600
+    /// Upper bound on concurrently open upload sessions.
+    public var maxUploadSessions: Int = 10_000
+    /// Upper bound on one upload's size in bytes (nil: unbounded).
+    public var maxUploadSize: UInt64? = nil
+
+    public init() {}
+}
+
+/// What the index knows of a stored blob.
+public struct BlobInfo: Sendable, Equatable {
+    public let digest: BlobDigest
+    /// Size of the original (uncompressed) content.
+    public let size: UInt64
+    /// Number of (repository, manifest) holders; see DESIGN.md "References".
+    public let refcount: UInt64
+}
+
+public struct UploadStatus: Sendable, Equatable {
+    /// Random 128-bit id, lowercase hex with dashes (UUID form).
+    public let id: String
+    public let repository: String
+    /// Bytes received and durable in the upload file so far.
+    public let offset: UInt64
+    /// Unix seconds.
+    public let startedAt: UInt64
+}
+
+public struct StoredManifest: Sendable, Equatable {
+    public let digest: BlobDigest
+    public let mediaType: String
+    public let bytes: [UInt8]
+}
+
+/// A manifest as the caller (RegistryHTTP, via OCIModel) parsed it: the engine
+/// does not read JSON, it stores these facts and counts the edges.
+public struct ManifestEdges: Sendable, Equatable {
+    public var mediaType: String
+    /// Every blob or child manifest this manifest holds (config, layers except
+    /// foreign/non-distributable ones, child manifests of an index). Duplicates
+    /// are counted once.
+    public var references: [BlobDigest]
+    /// The `subject` this manifest refers to, if any (a weak edge: not counted).
+    public var subject: BlobDigest?
+    /// Effective artifact type (artifactType, or config.mediaType for images).
+    public var artifactType: String?
+    /// The manifest's `annotations` object as JSON bytes, opaque to the engine,
+    /// returned as-is in referrer listings.
+    public var annotations: [UInt8]?
+
+    public init(mediaType: String, references: [BlobDigest], subject: BlobDigest? = nil,
+                artifactType: String? = nil, annotations: [UInt8]? = nil) {
+        self.mediaType = mediaType
+        self.references = references
+        self.subject = subject
+        self.artifactType = artifactType
+        self.annotations = annotations
+    }
+}
+
+/// One entry of a referrers listing.
+public struct Referrer: Sendable, Equatable {
+    public let digest: BlobDigest
+    public let mediaType: String
+    public let size: UInt64
+    public let artifactType: String?
+    public let annotations: [UInt8]?
+}
+
+public struct TagHistoryEntry: Sendable, Equatable {
+    public let digest: BlobDigest
+    /// Unix seconds when the tag was set to `digest`.
+    public let at: UInt64
+}
