@@ -1,0 +1,78 @@
+import CASEngine
+import Foundation
+import OCIModel
+import Testing
+@testable import RegistryHTTP
+
+@Suite("Error mapping")
+struct ErrorMappingTests {
+    @Test func storeErrors() {
+        let cases: [(StoreError.Code, String, UInt)] = [
+            (.blobUnknown, "BLOB_UNKNOWN", 404), (.manifestUnknown, "MANIFEST_UNKNOWN", 404),
+            (.tagUnknown, "MANIFEST_UNKNOWN", 404), (.repositoryUnknown, "NAME_UNKNOWN", 404),
+            (.uploadUnknown, "BLOB_UPLOAD_UNKNOWN", 404), (.digestMismatch, "DIGEST_INVALID", 400),
+            (.sizeMismatch, "SIZE_INVALID", 400), (.outOfOrder, "RANGE_INVALID", 416),
+            (.referenceUnknown, "MANIFEST_BLOB_UNKNOWN", 400), (.readOnly, "UNSUPPORTED", 405),
+            (.limitExceeded, "SIZE_INVALID", 413), (.closed, "UNAVAILABLE", 503),
+            (.io, "INTERNAL_ERROR", 500), (.corrupt, "INTERNAL_ERROR", 500),
+            (.metadata, "INTERNAL_ERROR", 500), (.invalidArgument, "INTERNAL_ERROR", 500),
+        ]
+        for (code, oci, status) in cases {
+            let e = RegistryError.from(StoreError(code, "x"))
+            #expect(e.code.rawValue == oci, "\(code)")
+            #expect(e.status.code == status, "\(code)")
+        }
+    }
+
+    @Test func parseErrors() {
+        let cases: [(OCIParseError.Code, String, UInt)] = [
+            (.digestInvalid, "DIGEST_INVALID", 400), (.digestUnsupported, "DIGEST_INVALID", 400),
+            (.nameInvalid, "NAME_INVALID", 400), (.tagInvalid, "MANIFEST_INVALID", 400),
+            (.referenceInvalid, "MANIFEST_INVALID", 400), (.manifestInvalid, "MANIFEST_INVALID", 400),
+            (.manifestUnsupported, "MANIFEST_INVALID", 400), (.rangeInvalid, "RANGE_INVALID", 416),
+        ]
+        for (code, oci, status) in cases {
+            let e = RegistryError.from(OCIParseError(code, "x"))
+            #expect(e.code.rawValue == oci, "\(code)")
+            #expect(e.status.code == status, "\(code)")
+        }
+    }
+
+    @Test func unknownErrorsAre500() {
+        struct Weird: Error {}
+        let e = RegistryError.from(Weird())
+        #expect(e.status == .internalServerError)
+        #expect(e.code == .internalError)
+    }
+
+    @Test func defaultStatuses() {
+        #expect(RegistryError(.unauthorized).status.code == 401)
+        #expect(RegistryError(.denied).status.code == 403)
+        #expect(RegistryError(.tooManyRequests).status.code == 429)
+        #expect(RegistryError(.unsupported).status.code == 405)
+        #expect(RegistryError(.rangeInvalid).message == "invalid content range")
+    }
+
+    @Test func jsonShape() throws {
+        let e = RegistryError(.blobUnknown, "blob \"x\"\n", detail: "sha256:1")
+        let obj = try JSONSerialization.jsonObject(with: Data(e.jsonBody)) as! [String: Any]
+        let first = (obj["errors"] as! [[String: Any]])[0]
+        #expect(first["code"] as? String == "BLOB_UNKNOWN")
+        #expect(first["message"] as? String == "blob \"x\"\n")
+        #expect(first["detail"] as? String == "sha256:1")
+    }
+
+    @Test func sha256KnownAnswers() {
+        let hex = { (b: [UInt8]) in b.map { String(format: "%02x", $0) }.joined() }
+        #expect(hex(SHA256.hash([])) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(hex(SHA256.hash(Array("berth sha512 blob".utf8))) == "8246a2401f4a8b7dac75ec6da98594463acc69b626b0504a418ea5ec87d67aed")
+        #expect(hex(SHA256.hash(Array(repeating: UInt8(ascii: "a"), count: 1000))) == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
+    }
+
+    @Test func etags() {
+        #expect(RegistryHandler.etagMatches("\"sha256:1\"", digest: "sha256:1"))
+        #expect(RegistryHandler.etagMatches("W/\"x\", \"sha256:1\"", digest: "sha256:1"))
+        #expect(RegistryHandler.etagMatches("*", digest: "sha256:1"))
+        #expect(!RegistryHandler.etagMatches("\"sha256:2\"", digest: "sha256:1"))
+    }
+}
