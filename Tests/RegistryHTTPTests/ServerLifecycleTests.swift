@@ -14,9 +14,10 @@ struct ServerLifecycleTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("berth-http-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try Store.open(at: dir)
+        let memory = ProcessInfo.processInfo.environment["BERTH_HTTP_MEMORY_STORE"] == "1"
+        let store: any RegistryStore = memory ? MemoryStore() : try Store.open(at: dir)
         let prometheus = PrometheusCollectorRegistry()
-        prometheus.makeCounter(name: "berth_test_counter").increment()
+        prometheus.makeCounter(descriptor: MetricNameDescriptor(metricName: "berth_test", unitName: "counter", helpText: "test")).increment()
         var config = RegistryServer.Configuration()
         config.host = "127.0.0.1"
         config.port = 0
@@ -36,7 +37,8 @@ struct ServerLifecycleTests {
             #expect(responses[1].status == .ok)
             #expect(responses[1].text.contains("berth_test_counter"))
             #expect(responses[2].status == .notFound)
-            store.close()
+            (store as? Store)?.close()
+            (store as? MemoryStore)?.close()
             let unhealthy = try await TestHTTPClient.send(port: debugPort, [TestRequest(.GET, "/debug/health")])
             #expect(unhealthy[0].status == .serviceUnavailable)
             server.shutdown()

@@ -25,7 +25,7 @@ extension RegistryHandler {
             return HTTPResponse(status: .ok, headers: headers)
         }
 
-        let reader = try await io { try store.openBlob(digest, in: name) }
+        let reader = try await io { try store.openBlobContent(digest, in: name) }
         let size = reader.size
         var range: ClosedRange<UInt64>? = nil
         var status = HTTPResponseStatus.ok

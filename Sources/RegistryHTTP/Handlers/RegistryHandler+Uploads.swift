@@ -112,7 +112,7 @@ extension RegistryHandler {
             try? await io { try store.cancelUpload(id: id, repository: name) }
             throw RegistryError(.sizeInvalid, detail: "Content-Length \(declared), body has \(received)")
         }
-        let info = try await io { try store.commitUpload(id: id, repository: name, digest: digest) }
+        let info = try await io { try store.commitUpload(id: id, repository: name, digest: digest, expectedSize: nil) }
         return blobCreated(request, name: name, digest: info.digest)
     }
 

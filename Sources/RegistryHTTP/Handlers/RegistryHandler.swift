@@ -23,7 +23,7 @@ struct Request {
 }
 
 struct RegistryHandler: Sendable {
-    let store: Store
+    let store: any RegistryStore
     let threadPool: NIOThreadPool
     let configuration: RegistryServer.Configuration
     let authorizer: any RequestAuthorizer

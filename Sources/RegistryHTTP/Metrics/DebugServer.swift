@@ -12,7 +12,7 @@ import Prometheus
 
 struct DebugServer: Sendable {
     let configuration: RegistryServer.Configuration.Debug
-    let store: Store
+    let store: any RegistryStore
     let threadPool: NIOThreadPool
     let prometheus: PrometheusCollectorRegistry?
     let logger: Logger

@@ -81,7 +81,7 @@ struct HTTPConnection {
         // Prepare the body source before the head goes out, so a failure to
         // open the blob is still an error response, not a truncated one.
         var region: FileRegion? = nil
-        var blob: (BlobReader, ClosedRange<UInt64>)? = nil
+        var blob: (any BlobContent, ClosedRange<UInt64>)? = nil
         switch response.body {
         case .none:
             if response.status == .noContent || response.status == .notModified {

@@ -13,7 +13,7 @@ public struct HTTPResponse: Sendable {
         case none
         case bytes([UInt8])
         /// `range` of the blob's original bytes (inclusive); nil: all of it.
-        case blob(BlobReader, range: ClosedRange<UInt64>?)
+        case blob(any BlobContent, range: ClosedRange<UInt64>?)
     }
 
     public var status: HTTPResponseStatus

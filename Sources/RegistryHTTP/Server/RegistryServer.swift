@@ -21,7 +21,7 @@ import ServiceLifecycle
 
 public final class RegistryServer: Service, Sendable {
     public let configuration: Configuration
-    let store: Store
+    let store: any RegistryStore
     let threadPool: NIOThreadPool
     let eventLoopGroup: any EventLoopGroup
     let authorizer: any RequestAuthorizer
@@ -34,7 +34,7 @@ public final class RegistryServer: Service, Sendable {
     ///   - threadPool: where every blocking store call runs (must be started).
     ///   - prometheus: served at `debug.metricsPath`; bootstrapping MetricsSystem
     ///     with it is the caller's job.
-    public init(configuration: Configuration, store: Store,
+    public init(configuration: Configuration, store: any RegistryStore,
                 threadPool: NIOThreadPool = .singleton,
                 eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
                 authorizer: any RequestAuthorizer = AllowAllAuthorizer(),

@@ -16,8 +16,14 @@ struct TestRegistry: Sendable {
             .appendingPathComponent("berth-http-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try Store.open(at: dir)
-        defer { store.close() }
+        let store: any RegistryStore
+        if ProcessInfo.processInfo.environment["BERTH_HTTP_MEMORY_STORE"] == "1" {
+            store = MemoryStore()
+        } else {
+            let real = try Store.open(at: dir)
+            store = real
+        }
+        defer { (store as? Store)?.close() }
 
         var config = RegistryServer.Configuration()
         config.host = "127.0.0.1"
