@@ -39,4 +39,20 @@ enum ASCII {
         while let l = s.utf8.last, isSpace(l) { s = s.dropLast() }
         return s
     }
+
+    /// `s` without an ASCII `prefix` (matched case-insensitively), or nil.
+    /// Works on bytes so Unicode case mapping and grapheme clustering cannot
+    /// shift the cut.
+    static func dropPrefixCaseInsensitive(_ s: Substring, _ prefix: String) -> Substring? {
+        let u = s.utf8
+        var i = u.startIndex
+        for p in prefix.utf8 {
+            guard i != u.endIndex else { return nil }
+            var b = u[i]
+            if b >= 0x41 && b <= 0x5A { b += 0x20 }
+            guard b == p else { return nil }
+            i = u.index(after: i)
+        }
+        return s[i...]
+    }
 }

@@ -7,10 +7,10 @@ public enum ByteRange {
     ///   ranges (which Berth does not serve).
     public static func parse(_ header: String, size: UInt64) throws -> ClosedRange<UInt64>? {
         let s = ASCII.trim(Substring(header))
-        guard s.lowercased().hasPrefix("bytes=") else {
+        guard let rest = ASCII.dropPrefixCaseInsensitive(s, "bytes=") else {
             throw invalid(header, "expected bytes=")
         }
-        let spec = ASCII.trim(s.dropFirst(6))
+        let spec = ASCII.trim(rest)
         if spec.utf8.contains(UInt8(ascii: ",")) {
             throw invalid(header, "multiple ranges are not supported")
         }

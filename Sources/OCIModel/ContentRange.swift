@@ -16,9 +16,8 @@ public struct ContentRange: Equatable, Sendable {
 
     public static func parse(_ header: String) throws -> ContentRange {
         var s = ASCII.trim(Substring(header))
-        let lower = s.lowercased()
-        if lower.hasPrefix("bytes=") || lower.hasPrefix("bytes ") {
-            s = ASCII.trim(s.dropFirst(6))
+        if let rest = ASCII.dropPrefixCaseInsensitive(s, "bytes=") ?? ASCII.dropPrefixCaseInsensitive(s, "bytes ") {
+            s = ASCII.trim(rest)
         }
         if let slash = s.utf8.firstIndex(of: UInt8(ascii: "/")) {
             let total = s[s.index(after: slash)...]
