@@ -63,7 +63,7 @@ public struct ParsedManifest: Sendable {
         do {
             probe = try JSONDecoder().decode(Probe.self, from: data)
         } catch {
-            throw invalid("manifest is not a JSON object: \(describe(error))")
+            throw invalid("manifest is not a valid JSON object: \(describe(error))")
         }
 
         if probe.schemaVersion == 1 || probe.mediaType.map(MediaType.schema1Types.contains) == true {
@@ -181,15 +181,27 @@ public struct ParsedManifest: Sendable {
             }
             return s.isEmpty ? "top level" : s
         }
+        func name(_ type: Any.Type) -> String {
+            switch type {
+            case is [String: Any].Type: return "an object"
+            case is [Any].Type: return "an array"
+            case is String.Type: return "a string"
+            case is Int64.Type, is Int.Type: return "an integer"
+            default: return "\(type)"
+            }
+        }
         switch error {
         case .typeMismatch(let type, let ctx):
-            return "\(path(ctx.codingPath)): expected \(type)"
+            return "\(path(ctx.codingPath)): expected \(name(type))"
         case .valueNotFound(let type, let ctx):
-            return "\(path(ctx.codingPath)): expected \(type), found null"
+            return "\(path(ctx.codingPath)): expected \(name(type)), found null"
         case .keyNotFound(let key, let ctx):
             return "\(path(ctx.codingPath + [key])) is required"
         case .dataCorrupted(let ctx):
-            return ctx.codingPath.isEmpty ? "invalid JSON" : "\(path(ctx.codingPath)): \(ctx.debugDescription)"
+            // Foundation reports bad literals (1.5 or 1e30 for an integer) without a path.
+            return ctx.codingPath.isEmpty
+                ? "invalid JSON or a value of the wrong kind (sizes must be integers)"
+                : "\(path(ctx.codingPath)): \(Digest.quote(ctx.debugDescription))"
         @unknown default:
             return "invalid JSON"
         }

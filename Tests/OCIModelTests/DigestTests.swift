@@ -32,6 +32,8 @@ import Testing
         "sha256:abc:def",                     // colon in encoded
         "sha256:ab/cd",                       // slash in encoded
         "shä256:abc",                         // non-ASCII
+        Fixtures.a + "\n",                    // trailing newline
+        " " + Fixtures.a,                     // leading space
     ])
     func invalidDigests(_ s: String) {
         #expect(parseError { _ = try Digest(parsing: s) } == OCIParseError(.digestInvalid, ""))
