@@ -76,6 +76,9 @@ extension RegistryConfiguration.Storage {
 
     init(_ reader: SectionReader) throws {
         self.init()
+        for key in reader.keys where !Self.parameterKeys.contains(key) && !Self.knownDrivers.contains(key) {
+            throw ConfigurationError.unsupported(reader.keyPath(key), origin: reader.origin(of: key))
+        }
         let drivers = reader.keys.filter { !Self.parameterKeys.contains($0) }
         if drivers.count > 1 {
             throw ConfigurationError.invalid("storage",
@@ -84,7 +87,7 @@ extension RegistryConfiguration.Storage {
         if let driver = drivers.first, driver != "filesystem" {
             let reason = Self.knownDrivers.contains(driver)
                 ? "storage driver \(driver) is not supported; only filesystem is" : nil
-            throw ConfigurationError.unsupported("storage.\(driver)", origin: reader.origin, reason: reason)
+            throw ConfigurationError.unsupported("storage.\(driver)", origin: reader.origin(of: driver), reason: reason)
         }
         if drivers.first == "filesystem" {
             let fs = try reader.section("filesystem")

@@ -109,6 +109,11 @@ final class SectionReader {
         return try SectionReader(path: keyPath(key), node: entry?.value ?? .null, origin: entry?.origin)
     }
 
+    /// Variable that set `key` (or this section), without consuming the key.
+    func origin(of key: String) -> String? {
+        entries.first(where: { $0.key == key })?.origin ?? origin
+    }
+
     /// True when the key is present (even if null).
     func contains(_ key: String) -> Bool { entries.contains { $0.key == key } }
 
