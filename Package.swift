@@ -49,7 +49,8 @@ let package = Package(
         ),
         .target(
             name: "RegistryConfig",
-            dependencies: [.product(name: "Yams", package: "Yams")]
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            exclude: ["README.md"]
         ),
         .target(
             name: "RegistryHTTP",
