@@ -13,7 +13,7 @@ import PackageDescription
 
 let package = Package(
     name: "Berth",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "regctl", targets: ["regctl"]),
         .library(name: "CASEngine", targets: ["CASEngine"]),
@@ -49,7 +49,8 @@ let package = Package(
         ),
         .target(
             name: "RegistryConfig",
-            dependencies: [.product(name: "Yams", package: "Yams")]
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            exclude: ["README.md"]
         ),
         .target(
             name: "RegistryHTTP",

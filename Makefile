@@ -1,0 +1,27 @@
+# Berth — the two commands of the README, and a few helpers.
+#   make serve   build (release) and serve on 0.0.0.0:5000, storage in ./data
+#   make test    the whole test suite (what CI runs)
+SWIFT  ?= swift
+JOBS   ?= 2
+CONFIG ?=
+
+.PHONY: serve test build deps test-deps fuzz-smoke bench clean
+
+deps:
+	@scripts/install-deps.sh
+
+test-deps:
+	@scripts/install-deps.sh --test
+
+build: deps
+	$(SWIFT) build -c release -j $(JOBS) --product regctl
+
+serve: build
+	.build/release/regctl serve $(CONFIG)
+
+test: test-deps
+	$(SWIFT) build -j $(JOBS) --build-tests
+	$(SWIFT) test -j $(JOBS) --skip-build
+
+clean:
+	rm -rf .build

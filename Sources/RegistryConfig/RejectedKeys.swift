@@ -1,0 +1,22 @@
+/// Why Berth rejects keys that distribution defines. Any key not listed here
+/// and not read by a section decoder is rejected with a generic message.
+enum RejectedKeys {
+    static let reasons: [String: String] = [
+        "notifications": "webhook notifications are not implemented",
+        "redis": "Berth keeps its metadata in its own store and has no Redis integration",
+        "proxy": "pull-through cache mode is not implemented",
+        "middleware": "registry, repository and storage middleware are not implemented",
+        "log.hooks": "log hooks (mail) are not implemented",
+        "http.tls.letsencrypt": "Let's Encrypt is not implemented; provide certificate and key",
+        "storage.s3": "only the filesystem storage driver is supported",
+        "storage.azure": "only the filesystem storage driver is supported",
+        "storage.gcs": "only the filesystem storage driver is supported",
+        "storage.inmemory": "only the filesystem storage driver is supported",
+        "auth.silly": "silly auth is for development only; use htpasswd or token",
+        "health.file": "only the storagedriver health check is implemented",
+        "health.http": "only the storagedriver health check is implemented",
+        "health.tcp": "only the storagedriver health check is implemented",
+    ]
+
+    static func reason(for keyPath: String) -> String? { reasons[keyPath] }
+}

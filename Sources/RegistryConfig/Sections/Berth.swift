@@ -1,0 +1,74 @@
+import Foundation
+
+extension RegistryConfiguration {
+    /// `berth:` — Berth's own settings; distribution has no such key.
+    public struct Berth: Sendable, Equatable {
+        /// Blobs up to this many bytes go into shared packs.
+        public var smallBlobThreshold = 1_048_576
+        public var compression = true
+        public var gc = GC()
+        public var limits = Limits()
+
+        public struct GC: Sendable, Equatable {
+            /// Seconds a zero-ref blob is kept before collection (24h).
+            public var gracePeriod: TimeInterval = 24 * 3600
+            /// Seconds an unreferenced link is kept (24h).
+            public var linkGracePeriod: TimeInterval = 24 * 3600
+            public var deleteUntagged = false
+            /// Seconds a manifest must stay untagged before deletion (1h).
+            public var untaggedDelay: TimeInterval = 3600
+            /// Seconds between online GC passes (1m).
+            public var interval: TimeInterval = 60
+            public init() {}
+        }
+
+        public struct Limits: Sendable, Equatable {
+            public var manifestMaxSize = 4_194_304
+            public var maxUploadSessions = 10_000
+            /// nil: no limit.
+            public var maxUploadSize: Int?
+            public init() {}
+        }
+
+        public init() {}
+    }
+}
+
+extension RegistryConfiguration.Berth {
+    init(_ reader: SectionReader) throws {
+        self.init()
+        smallBlobThreshold = try Self.nonNegative(reader, "smallblobthreshold") ?? smallBlobThreshold
+        compression = try reader.bool("compression") ?? true
+        let gcReader = try reader.section("gc")
+        gc.gracePeriod = try Self.duration(gcReader, "graceperiod") ?? gc.gracePeriod
+        gc.linkGracePeriod = try Self.duration(gcReader, "linkgraceperiod") ?? gc.linkGracePeriod
+        gc.deleteUntagged = try gcReader.bool("deleteuntagged") ?? false
+        gc.untaggedDelay = try Self.duration(gcReader, "untaggeddelay") ?? gc.untaggedDelay
+        gc.interval = try Self.duration(gcReader, "interval") ?? gc.interval
+        try gcReader.finish()
+        let limitsReader = try reader.section("limits")
+        limits.manifestMaxSize = try Self.positive(limitsReader, "manifestmaxsize") ?? limits.manifestMaxSize
+        limits.maxUploadSessions = try Self.positive(limitsReader, "maxuploadsessions") ?? limits.maxUploadSessions
+        limits.maxUploadSize = try Self.positive(limitsReader, "maxuploadsize")
+        try limitsReader.finish()
+        try reader.finish()
+    }
+
+    private static func duration(_ reader: SectionReader, _ key: String) throws -> TimeInterval? {
+        guard let value = try reader.duration(key) else { return nil }
+        guard value >= 0 else { throw ConfigurationError.invalid(reader.keyPath(key), "must not be negative") }
+        return value
+    }
+
+    private static func nonNegative(_ reader: SectionReader, _ key: String) throws -> Int? {
+        guard let value = try reader.int(key) else { return nil }
+        guard value >= 0 else { throw ConfigurationError.invalid(reader.keyPath(key), "must not be negative") }
+        return value
+    }
+
+    private static func positive(_ reader: SectionReader, _ key: String) throws -> Int? {
+        guard let value = try reader.int(key) else { return nil }
+        guard value > 0 else { throw ConfigurationError.invalid(reader.keyPath(key), "must be positive") }
+        return value
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+@testable import RegistryConfig
+
+@Suite struct DurationTests {
+    @Test(arguments: [
+        ("0", 0.0), ("10s", 10), ("1m", 60), ("24h", 86_400), ("168h", 604_800), ("1h30m", 5_400),
+        ("500ms", 0.5), ("1.5h", 5_400), ("2h45m30.5s", 9_930.5), ("-1m", -60), ("100us", 0.0001),
+        ("100µs", 0.0001), ("250ns", 0.000_000_25), ("+3s", 3),
+    ])
+    func parsesGoDurations(_ text: String, _ seconds: Double) throws {
+        let parsed = try #require(GoDuration.parse(text))
+        #expect(abs(parsed - seconds) < 1e-12)
+    }
+
+    @Test(arguments: ["", "10", "1x", "h", "1.2.3s", "s10", "1h 30m", "--1s", "."])
+    func rejectsMalformed(_ text: String) {
+        #expect(GoDuration.parse(text) == nil)
+    }
+
+    @Test func integerDurationIsNanoseconds() throws {
+        let yaml = "version: 0.1\nhealth:\n  storagedriver:\n    interval: 2000000000\n"
+        #expect(try RegistryConfiguration.parse(yaml: yaml, environment: [:]).health.storageDriver.interval == 2)
+    }
+
+    @Test func durationsInSections() throws {
+        let config = try RegistryConfiguration.parse(yaml: minimal, environment: [
+            "REGISTRY_STORAGE_MAINTENANCE_UPLOADPURGING_AGE": "1h30m",
+            "REGISTRY_STORAGE_MAINTENANCE_UPLOADPURGING_INTERVAL": "10s",
+            "REGISTRY_HTTP_DRAINTIMEOUT": "500ms",
+        ])
+        #expect(config.storage.maintenance.uploadPurging.age == 5_400)
+        #expect(config.storage.maintenance.uploadPurging.interval == 10)
+        #expect(config.http.drainTimeout == 0.5)
+    }
+
+    @Test func formatRoundTrips() {
+        #expect(GoDuration.format(5_400) == "1h30m")
+        #expect(GoDuration.format(0) == "0s")
+        #expect(GoDuration.format(86_400) == "24h")
+    }
+}
+
+@Suite struct BerthSectionTests {
+    @Test func defaults() {
+        let berth = RegistryConfiguration.defaults.berth
+        #expect(berth.smallBlobThreshold == 1_048_576)
+        #expect(berth.compression)
+        #expect(berth.gc.gracePeriod == 86_400)
+        #expect(berth.gc.linkGracePeriod == 86_400)
+        #expect(berth.gc.deleteUntagged == false)
+        #expect(berth.gc.untaggedDelay == 3_600)
+        #expect(berth.gc.interval == 60)
+        #expect(berth.limits.manifestMaxSize == 4_194_304)
+        #expect(berth.limits.maxUploadSessions == 10_000)
+        #expect(berth.limits.maxUploadSize == nil)
+    }
+
+    @Test func fromFile() throws {
+        let berth = try RegistryConfiguration.parse(yaml: fixture("full-supported.yml"), environment: [:]).berth
+        #expect(berth.smallBlobThreshold == 65_536)
+        #expect(berth.compression == false)
+        #expect(berth.gc.gracePeriod == 172_800)
+        #expect(berth.gc.linkGracePeriod == 43_200)
+        #expect(berth.gc.deleteUntagged)
+        #expect(berth.gc.untaggedDelay == 1_800)
+        #expect(berth.gc.interval == 10)
+        #expect(berth.limits.manifestMaxSize == 1_048_576)
+        #expect(berth.limits.maxUploadSessions == 100)
+        #expect(berth.limits.maxUploadSize == 10_737_418_240)
+    }
+
+    @Test func fromEnvironment() throws {
+        let berth = try RegistryConfiguration.load(path: nil, environment: [
+            "REGISTRY_BERTH_GC_DELETEUNTAGGED": "true",
+            "REGISTRY_BERTH_GC_GRACEPERIOD": "1h",
+            "REGISTRY_BERTH_SMALLBLOBTHRESHOLD": "4096",
+        ]).berth
+        #expect(berth.gc.deleteUntagged)
+        #expect(berth.gc.gracePeriod == 3_600)
+        #expect(berth.smallBlobThreshold == 4_096)
+    }
+
+    @Test func negativeValuesFail() {
+        #expect(expectFailure(yaml: "version: 0.1\nberth:\n  gc:\n    graceperiod: -1h\n")?.keyPath == "berth.gc.graceperiod")
+        #expect(expectFailure(yaml: "version: 0.1\nberth:\n  limits:\n    manifestmaxsize: 0\n")?.keyPath
+            == "berth.limits.manifestmaxsize")
+    }
+}

@@ -1,2 +1,0 @@
-import Testing
-@Test func placeholderRegistryConfigTests() { #expect(Bool(true)) }

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what Berth needs on a fresh Debian machine of this project's kind.
+#   scripts/install-deps.sh          build + run dependencies
+#   scripts/install-deps.sh --test   also the real clients the test suite drives
+# As root it installs missing packages; otherwise it names them and exits 1.
+set -euo pipefail
+
+want=(libssl-dev liblz4-dev liblmdb-dev pkg-config)
+if [[ "${1:-}" == "--test" ]]; then
+    want+=(skopeo apache2-utils openssl)
+fi
+
+missing=()
+for p in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+    if [[ $(id -u) -ne 0 ]]; then
+        echo "berth: missing system packages: ${missing[*]}" >&2
+        echo "berth: install them with: sudo apt-get install -y ${missing[*]}" >&2
+        exit 1
+    fi
+    echo "berth: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [[ "${1:-}" == "--test" ]]; then
+    if ! python3 -c 'import oras' 2>/dev/null; then
+        echo "berth: installing the oras Python client (PyPI)"
+        python3 -m pip install -q oras
+    fi
+fi
