@@ -23,6 +23,8 @@ public enum AuthorizationDecision: Sendable, Equatable {
     case challenge(headers: [String: String])
     /// 403 DENIED.
     case deny(message: String?)
+    /// 429 TOO_MANY_REQUESTS (rate limits belong to the same per-client layer).
+    case throttle(retryAfterSeconds: Int?)
 }
 
 public protocol RequestAuthorizer: Sendable {

@@ -75,6 +75,8 @@ struct RegistryHandler: Sendable {
             throw RegistryError(.unauthorized, headers: headers.map { ($0.key, $0.value) })
         case .deny(let message):
             throw RegistryError(.denied, message)
+        case .throttle(let retryAfter):
+            throw RegistryError(.tooManyRequests, headers: retryAfter.map { [("Retry-After", String($0))] } ?? [])
         }
 
         let method = request.method

@@ -11,6 +11,7 @@ struct TestRegistry: Sendable {
     let server: RegistryServer
 
     static func with(_ configure: (inout RegistryServer.Configuration) -> Void = { _ in },
+                     authorizer: any RequestAuthorizer = AllowAllAuthorizer(),
                      _ body: (TestRegistry) async throws -> Void) async throws {
         let dir = FileManager.default.temporaryDirectory
             .appendingPathComponent("berth-http-\(UUID().uuidString)").path
@@ -33,8 +34,8 @@ struct TestRegistry: Sendable {
         config.relativeURLs = true
         configure(&config)
         var logger = Logger(label: "berth.http.test")
-        logger.logLevel = .critical
-        let server = RegistryServer(configuration: config, store: store, logger: logger)
+        logger.logLevel = ProcessInfo.processInfo.environment["BERTH_HTTP_TEST_LOG"] != nil ? .trace : .critical
+        let server = RegistryServer(configuration: config, store: store, authorizer: authorizer, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
             let registry = TestRegistry(port: try await server.boundPort(), server: server)
