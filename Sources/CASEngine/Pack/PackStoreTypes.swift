@@ -1,0 +1,28 @@
+// Value types reported by PackStore (recovery and scans).
+//
+// Thread safety: value types, Sendable.
+// Invariants:
+//   1. A Truncation's bytes were never acknowledged: they lie past the last
+//      record that passed its header CRC, length and payload CRC checks.
+
+struct PackRecoveryReport: Sendable, Equatable {
+    struct Truncation: Sendable, Equatable {
+        var packID: UInt32
+        var fromOffset: UInt64
+        var bytes: UInt64
+    }
+
+    var truncated: [Truncation] = []
+    /// Files named like packs whose first bytes are neither pack magic (left alone for fsck).
+    var unrecognized: [UInt32] = []
+    /// Stray `*.pack.tmp` files (a crash while creating a shared pack) that were removed.
+    var removedTemporaryFiles: [String] = []
+}
+
+struct PackScanResult: Sendable, Equatable {
+    var kind: PackKind
+    /// Offset just past the last valid record (where a torn tail starts).
+    var validEnd: UInt64
+    var fileSize: UInt64
+    var recordCount: Int
+}
