@@ -190,4 +190,43 @@ import Testing
         }
         #expect(try fileSize(path) == size)
     }
+    @Test func concurrentAppendsAndReads() async throws {
+        let dir = try PackTempDir(); defer { dir.cleanup() }
+        let store = try PackStore(layout: dir.layout, maxSharedPackSize: 64 * 1024, compression: true)
+        let results = try await withThrowingTaskGroup(of: [([UInt8], BlobLocation)].self) { group in
+            for t in 0..<4 {
+                group.addTask {
+                    var out: [([UInt8], BlobLocation)] = []
+                    for i in 0..<25 {
+                        let b = i % 2 == 0 ? packTestJSON(5 + i) : packTestRandomBytes(300 + i * 50, seed: UInt64(t * 100 + i))
+                        let loc = try store.appendBatch([(sha256(b), b)])[0]
+                        #expect(try store.readAll(loc) == b)
+                        out.append((b, loc))
+                    }
+                    return out
+                }
+            }
+            var all: [([UInt8], BlobLocation)] = []
+            for try await r in group { all += r }
+            return all
+        }
+        #expect(Set(results.map { $0.1 }).count == 100)
+        for (b, loc) in results { try store.verify(loc, digest: sha256(b)) }
+        var scanned = 0
+        for id in try store.packIDs() { try store.scan(packID: id) { _, _ in scanned += 1 } }
+        #expect(scanned == 100)
+    }
+
+    @Test func oversizedRecordAndPackIDHighWaterMark() throws {
+        let dir = try PackTempDir(); defer { dir.cleanup() }
+        let store = try PackStore(layout: dir.layout, maxSharedPackSize: 100, compression: false)
+        store.ensureNextPackID(atLeast: 10)
+        let b = packTestRandomBytes(1000, seed: 4)
+        let locs = try store.appendBatch([(sha256(b), b), (sha256(b), b)])
+        // One record per pack, no empty packs in between.
+        #expect(locs.map(\.packID) == [10, 11])
+        #expect(try store.packIDs() == [10, 11])
+        #expect(store.nextPackIDHint == 12)
+        #expect(try store.readAll(locs[1]) == b)
+    }
 }

@@ -65,4 +65,21 @@ import Testing
         #expect(next.packID == shared.packID)
         #expect(try reopened.readAll(loc) == data)
     }
+    @Test func truncateRebuildsState() throws {
+        let dir = try PackTempDir(); defer { dir.cleanup() }
+        let store = try PackStore(layout: dir.layout, maxSharedPackSize: 1 << 30, compression: true)
+        let data = packTestRandomBytes(50_000, seed: 12)
+        let up = try store.createUploadFile(id: "t")
+        try up.append(data)
+        try up.truncate(to: 20_000)
+        #expect(up.length == 20_000)
+        #expect(try up.digest(.sha256) == sha256(Array(data[..<20_000])))
+        try data.withUnsafeBytes { try up.append(UnsafeRawBufferPointer(rebasing: $0[20_000...])) }
+        #expect(try up.digest(.sha256) == sha256(data))
+        #expect(up.payloadCRC == CRC32C.checksum(data))
+        #expect(throws: StoreError(.invalidArgument, "")) { try up.truncate(to: 60_000) }
+        let loc = try store.commitDedicated(up, digest: sha256(data))
+        try store.verify(loc, digest: sha256(data))
+        #expect(throws: StoreError(.closed, "")) { try up.append([1]) }
+    }
 }

@@ -155,7 +155,7 @@ enum FileIO {
 /// A file descriptor closed when the last reference goes away, so a reader
 /// that fetched it from a cache can finish its pread even if the pack is
 /// removed (and the cache entry dropped) concurrently: no fd-number reuse race.
-final class FileDescriptor: Sendable {
+final class OwnedDescriptor: Sendable {
     let fd: Int32
     let path: String
     init(fd: Int32, path: String) { self.fd = fd; self.path = path }

@@ -92,7 +92,7 @@ extension PackStore {
         StoreError(.corrupt, "pack \(location.packID) @\(location.recordOffset): payload CRC \(hex32(actual)) != header \(hex32(expected))")
     }
 
-    private func readStored(_ location: BlobLocation, file: FileDescriptor) throws -> [UInt8] {
+    private func readStored(_ location: BlobLocation, file: OwnedDescriptor) throws -> [UInt8] {
         guard location.storedLength <= UInt64(LZ4Block.maximumInput) else {
             throw StoreError(.corrupt, "pack \(location.packID) @\(location.recordOffset): lz4 record too large")
         }
@@ -113,7 +113,7 @@ extension PackStore {
         }
     }
 
-    static func scanRecords(file: FileDescriptor, expectedID: UInt32,
+    static func scanRecords(file: OwnedDescriptor, expectedID: UInt32,
                             body: (PackRecordHeader, UInt64) throws -> Void) throws -> PackScanResult {
         let fd = file.fd
         let size = try FileIO.fileSize(fd, path: file.path)

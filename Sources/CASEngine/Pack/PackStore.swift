@@ -8,7 +8,7 @@
 //   - `stateLock` guards `nextPackID`, the descriptor cache and the report; it
 //     is held only for dictionary/counter updates, never across pread/fsync
 //     (except the open(2) of a not-yet-cached pack).
-//   - Readers pread on a `FileDescriptor` they retain, so a concurrent
+//   - Readers pread on a `OwnedDescriptor` they retain, so a concurrent
 //     removePack/cache eviction cannot close (and let the kernel reuse) the
 //     fd number under them.
 // Invariants:
@@ -42,8 +42,15 @@ final class PackStore: @unchecked Sendable {
 
     private struct ActivePack {
         var id: UInt32
-        var file: FileDescriptor
+        var file: OwnedDescriptor
         var end: UInt64
+
+        /// Full once it has reached the limit; a pack without records is never
+        /// full, so a record larger than the limit still lands somewhere.
+        func isFull(_ limit: UInt64, pending: Int) -> Bool {
+            let end = self.end + UInt64(pending)
+            return end >= limit && end > UInt64(PackFileHeader.size)
+        }
     }
 
     private let writeLock = NSLock()
@@ -51,7 +58,7 @@ final class PackStore: @unchecked Sendable {
 
     private let stateLock = NSLock()
     private var nextPackID: UInt32 = 1
-    private var descriptors: [UInt32: FileDescriptor] = [:]
+    private var descriptors: [UInt32: OwnedDescriptor] = [:]
     private var report = PackRecoveryReport()
     static let descriptorCacheLimit = 512
 
@@ -76,7 +83,7 @@ final class PackStore: @unchecked Sendable {
         for id in ids.reversed() {
             let path = layout.packPath(id)
             let fd = try FileIO.openFile(path, O_RDWR)
-            let file = FileDescriptor(fd: fd, path: path)
+            let file = OwnedDescriptor(fd: fd, path: path)
             let prefix = try FileIO.readBytes(fd, count: PackFileHeader.size, at: 0, path: path)
             switch PackKind.detect(prefix) {
             case .dedicated?:
@@ -104,6 +111,17 @@ final class PackStore: @unchecked Sendable {
 
     var recoveryReport: PackRecoveryReport { stateLock.withLock { report } }
 
+    /// Raises the next pack id to at least `id`. Pack ids found on disk are
+    /// only a lower bound after the highest pack was removed; the metadata
+    /// layer passes its persisted high-water mark here at open so an id is
+    /// never reused across restarts.
+    func ensureNextPackID(atLeast id: UInt32) {
+        stateLock.withLock { nextPackID = max(nextPackID, id) }
+    }
+
+    /// The id the next new pack will get (for the metadata layer's high-water mark).
+    var nextPackIDHint: UInt32 { stateLock.withLock { nextPackID } }
+
     // MARK: Pack ids and files
 
     func packIDs() throws -> [UInt32] {
@@ -118,14 +136,14 @@ final class PackStore: @unchecked Sendable {
         }
     }
 
-    func descriptorFor(_ id: UInt32) throws -> FileDescriptor {
+    func descriptorFor(_ id: UInt32) throws -> OwnedDescriptor {
         try stateLock.withLock {
             if let d = descriptors[id] { return d }
             let path = layout.packPath(id)
             guard let fd = try FileIO.openFileIfExists(path, O_RDONLY) else {
                 throw StoreError(.blobUnknown, "pack \(id) does not exist (\(path))")
             }
-            let d = FileDescriptor(fd: fd, path: path)
+            let d = OwnedDescriptor(fd: fd, path: path)
             if descriptors.count >= PackStore.descriptorCacheLimit {
                 // Eviction only drops our reference; in-flight readers keep theirs.
                 descriptors.remove(at: descriptors.startIndex)
@@ -135,7 +153,7 @@ final class PackStore: @unchecked Sendable {
         }
     }
 
-    private func cache(_ file: FileDescriptor, for id: UInt32) {
+    private func cache(_ file: OwnedDescriptor, for id: UInt32) {
         stateLock.withLock { descriptors[id] = file }
     }
 
@@ -146,7 +164,7 @@ final class PackStore: @unchecked Sendable {
         let path = layout.packPath(id)
         let tmp = path + ".tmp"
         let fd = try FileIO.openFile(tmp, O_RDWR | O_CREAT | O_TRUNC, create: true)
-        let file = FileDescriptor(fd: fd, path: path)
+        let file = OwnedDescriptor(fd: fd, path: path)
         do {
             try PackFileHeader(packID: id).encode().withUnsafeBytes {
                 try FileIO.pwriteFully(fd, $0, at: 0, path: tmp)
@@ -207,7 +225,7 @@ final class PackStore: @unchecked Sendable {
             var pack = try currentActive()
             var pending: [UInt8] = []
             for record in records {
-                if pack.end + UInt64(pending.count) >= maxSharedPackSize {
+                if pack.isFull(maxSharedPackSize, pending: pending.count) {
                     try flush(&pack, &pending)
                     pack = try createSharedPack()
                     active = pack
@@ -224,7 +242,7 @@ final class PackStore: @unchecked Sendable {
 
     /// Caller holds writeLock.
     private func currentActive() throws -> ActivePack {
-        if let a = active, a.end < maxSharedPackSize { return a }
+        if let a = active, !a.isFull(maxSharedPackSize, pending: 0) { return a }
         let a = try createSharedPack()
         active = a
         return a
@@ -294,7 +312,7 @@ final class PackStore: @unchecked Sendable {
             return BlobLocation(packID: id, recordOffset: 0, storedLength: length, rawLength: length, flags: .dedicated)
         }
         let fd = upload.detachDescriptor()
-        if fd >= 0 { cache(FileDescriptor(fd: fd, path: layout.packPath(location.packID)), for: location.packID) }
+        if fd >= 0 { cache(OwnedDescriptor(fd: fd, path: layout.packPath(location.packID)), for: location.packID) }
         return location
     }
 }

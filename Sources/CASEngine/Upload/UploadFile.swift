@@ -19,15 +19,16 @@ import Darwin
 #endif
 import Foundation
 
-// @unchecked Sendable: every stored var is read and written only while holding
-// `lock` (an NSLock); `id` and `path` are immutable lets.
+// @unchecked Sendable: every stored var (fd, _length, sha256, crc) is read and
+// written only while holding `lock` (an NSLock), and the non-Sendable
+// StreamingHasher never escapes this object; `id` and `path` are immutable lets.
 final class UploadFile: @unchecked Sendable {
     let id: String
     let path: String
     private let lock = NSLock()
     private var fd: Int32
     private var _length: UInt64
-    private let sha256: StreamingHasher
+    private var sha256: StreamingHasher
     private var crc: UInt32
 
     private init(id: String, path: String, fd: Int32, length: UInt64, sha256: StreamingHasher, crc: UInt32) {
@@ -146,6 +147,29 @@ final class UploadFile: @unchecked Sendable {
             let bytes = try FileIO.readBytes(fd, count: Int(_length), at: UploadFile.headerSpace, path: path)
             guard bytes.count == Int(_length) else { throw StoreError(.corrupt, "\(path): shorter than its length") }
             return bytes
+        }
+    }
+
+    /// Cuts the payload back to `newLength` (e.g. the offset the metadata
+    /// layer acknowledged before a crash) and rebuilds hash and CRC state.
+    func truncate(to newLength: UInt64) throws {
+        try lock.withLock {
+            let fd = try openFD()
+            guard newLength <= _length else {
+                throw StoreError(.invalidArgument, "upload \(id): cannot truncate \(_length) bytes to \(newLength)")
+            }
+            if newLength == _length { return }
+            try FileIO.truncateFile(fd, to: UploadFile.headerSpace + newLength, path: path)
+            let hasher = StreamingHasher(.sha256)
+            var crc: UInt32 = 0
+            try UploadFile.forEachChunk(fd: fd, path: path, from: UploadFile.headerSpace,
+                                        to: UploadFile.headerSpace + newLength) { chunk in
+                hasher.update(chunk)
+                crc = CRC32C.checksum(chunk, seed: crc)
+            }
+            sha256 = hasher
+            self.crc = crc
+            _length = newLength
         }
     }
 
