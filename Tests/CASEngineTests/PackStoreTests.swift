@@ -229,4 +229,25 @@ import Testing
         #expect(store.nextPackIDHint == 12)
         #expect(try store.readAll(locs[1]) == b)
     }
+    @Test func damageInsideThePackIsNotTruncated() throws {
+        let dir = try PackTempDir(); defer { dir.cleanup() }
+        let a = packTestRandomBytes(600, seed: 21), b = packTestRandomBytes(600, seed: 22)
+        let locs: [BlobLocation]
+        do {
+            let store = try PackStore(layout: dir.layout, maxSharedPackSize: 1 << 30, compression: true)
+            locs = try store.appendBatch([(sha256(a), a), (sha256(b), b)])
+        }
+        let path = dir.layout.packPath(locs[0].packID)
+        let size = try fileSize(path)
+        try flipByte(path: path, at: locs[0].payloadOffset + 10)
+        let store = try PackStore(layout: dir.layout, maxSharedPackSize: 1 << 30, compression: true)
+        #expect(store.recoveryReport.truncated.isEmpty)
+        #expect(store.recoveryReport.damaged == [.init(packID: locs[0].packID, fromOffset: locs[0].recordOffset,
+                                                       nextValidHeader: locs[1].recordOffset)])
+        #expect(try fileSize(path) == size)
+        #expect(try store.readAll(locs[1]) == b)
+        // The damaged pack is sealed: new records go elsewhere.
+        let c = try store.appendBatch([(sha256(a), a)])[0]
+        #expect(c.packID > locs[0].packID)
+    }
 }

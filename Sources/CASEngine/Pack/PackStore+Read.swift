@@ -150,4 +150,36 @@ extension PackStore {
         }
         return PackScanResult(kind: kind, validEnd: offset, fileSize: size, recordCount: count)
     }
+    /// Offset of the first byte range after `start` that decodes as a record
+    /// header with a valid CRC (or a newer version), nil if none. Used at open
+    /// to tell a torn tail (nothing valid follows) from damage in the middle of
+    /// a pack (acknowledged records may follow: never truncate those).
+    static func findRecordHeader(file: OwnedDescriptor, after start: UInt64, fileSize: UInt64) throws -> UInt64? {
+        let headerSize = UInt64(PackRecordHeader.size)
+        guard fileSize > start + 1, fileSize - start - 1 >= headerSize else { return nil }
+        let chunk = 1 << 20
+        var base = start + 1
+        while base + headerSize <= fileSize {
+            let count = Int(min(UInt64(chunk) + 3, fileSize - base))
+            let bytes = try FileIO.readBytes(file.fd, count: count, at: base, path: file.path)
+            var i = 0
+            while i + 4 <= bytes.count {
+                if bytes[i] == 0x42 && bytes[i + 1] == 0x52 && bytes[i + 2] == 0x45 && bytes[i + 3] == 0x43 {
+                    let at = base + UInt64(i)
+                    if at + headerSize <= fileSize {
+                        let h = try FileIO.readBytes(file.fd, count: PackRecordHeader.size, at: at, path: file.path)
+                        do {
+                            _ = try PackRecordHeader.decode(h)
+                            return at
+                        } catch let e as StoreError where e.code == .unsupportedFormat {
+                            return at
+                        } catch {}
+                    }
+                }
+                i += 1
+            }
+            base += UInt64(chunk)
+        }
+        return nil
+    }
 }

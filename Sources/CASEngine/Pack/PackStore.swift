@@ -24,6 +24,9 @@
 //   5. At open, only the highest-id shared pack can have a torn tail (older
 //      shared packs were fully synced before the roll-over); it is truncated
 //      to its last valid record before anything is appended.
+//   6. Open never truncates bytes that are followed by a valid record header:
+//      that is damage inside the pack, not a torn tail. Such a pack is
+//      reported (`damaged`) and sealed; new records go to a new pack.
 
 #if canImport(Glibc)
 import Glibc
@@ -95,6 +98,13 @@ final class PackStore: @unchecked Sendable {
                 break
             }
             let result = try PackStore.scanRecords(file: file, expectedID: id) { _, _ in }
+            if result.validEnd < result.fileSize,
+               let next = try PackStore.findRecordHeader(file: file, after: result.validEnd, fileSize: result.fileSize) {
+                // Not a torn tail: a valid record header follows the damage.
+                // Leave the bytes for fsck and seal the pack (invariant 6).
+                report.damaged.append(.init(packID: id, fromOffset: result.validEnd, nextValidHeader: next))
+                break
+            }
             if result.validEnd < result.fileSize {
                 try FileIO.truncateFile(fd, to: result.validEnd, path: path)
                 try FileIO.fsyncFile(fd, path: path)

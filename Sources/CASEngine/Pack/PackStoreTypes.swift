@@ -13,6 +13,18 @@ struct PackRecoveryReport: Sendable, Equatable {
     }
 
     var truncated: [Truncation] = []
+
+    struct Damage: Sendable, Equatable {
+        var packID: UInt32
+        /// First offset that is not a valid record.
+        var fromOffset: UInt64
+        /// A later offset holding a valid record header: why nothing was truncated.
+        var nextValidHeader: UInt64
+    }
+
+    /// Highest shared pack with an invalid record followed by a valid one (not
+    /// truncated, sealed; fsck decides).
+    var damaged: [Damage] = []
     /// Files named like packs whose first bytes are neither pack magic (left alone for fsck).
     var unrecognized: [UInt32] = []
     /// Stray `*.pack.tmp` files (a crash while creating a shared pack) that were removed.
