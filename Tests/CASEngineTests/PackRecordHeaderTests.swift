@@ -2,9 +2,9 @@ import Testing
 @testable import CASEngine
 
 @Suite struct PackRecordHeaderTests {
-    static let h256 = PackRecordHeader(flags: [.lz4], digest: sha256(Array("x".utf8)), storedLength: 123,
+    static let h256 = PackRecordHeader(flags: [.lz4], digest: packSHA256(Array("x".utf8)), storedLength: 123,
                                        rawLength: 4567, payloadCRC: 0xDEAD_BEEF)
-    static let h512 = PackRecordHeader(flags: [.dedicated], digest: sha512(Array("y".utf8)), storedLength: 1 << 40,
+    static let h512 = PackRecordHeader(flags: [.dedicated], digest: packSHA512(Array("y".utf8)), storedLength: 1 << 40,
                                        rawLength: 1 << 40, payloadCRC: 1)
 
     @Test func roundTrip() throws {
@@ -26,7 +26,7 @@ import Testing
         #expect(Array(b[24..<32]) == [0xD7, 0x11, 0, 0, 0, 0, 0, 0])
         #expect(Array(b[32..<64]) == PackRecordHeaderTests.h256.digest.bytes)
         #expect(b[64..<124].allSatisfy { $0 == 0 })
-        #expect(LittleEndian.get(UInt32.self, from: b, at: 124) == CRC32C.checksum(Array(b[0..<124])))
+        #expect(LittleEndianBytes.get(UInt32.self, from: b, at: 124) == CRC32C.checksum(Array(b[0..<124])))
     }
 
     @Test func everyCorruptedByteIsDetected() {

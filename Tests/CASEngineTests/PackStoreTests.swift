@@ -23,7 +23,7 @@ import Testing
         let random = packTestRandomBytes(5000, seed: 1)
         var gz = packTestJSON(40); gz[0] = 0x1f; gz[1] = 0x8b
         let tiny = Array("hi".utf8)
-        let blobs = [json, random, gz, tiny, []].map { (digest: sha256($0), bytes: $0) }
+        let blobs = [json, random, gz, tiny, []].map { (digest: packSHA256($0), bytes: $0) }
         let locs = try store.appendBatch(blobs)
         #expect(locs.count == 5)
         #expect(locs[0].flags == [.lz4] && locs[0].storedLength < locs[0].rawLength)
@@ -39,16 +39,16 @@ import Testing
             #expect(locs[i].recordOffset == locs[i - 1].payloadOffset + locs[i - 1].storedLength)
         }
         // A second batch goes after the first, in the same pack.
-        let more = try store.appendBatch([(sha512(random), random)])
+        let more = try store.appendBatch([(packSHA512(random), random)])
         #expect(more[0].packID == locs[0].packID && more[0].recordOffset == locs[4].payloadOffset)
-        try store.verify(more[0], digest: sha512(random))
+        try store.verify(more[0], digest: packSHA512(random))
     }
 
     @Test func rangeReadsAtEdges() throws {
         let dir = try PackTempDir(); defer { dir.cleanup() }
         let store = try PackStore(layout: dir.layout, maxSharedPackSize: 1 << 30, compression: true)
         let json = packTestJSON(30), random = packTestRandomBytes(3000, seed: 2)
-        let locs = try store.appendBatch([(sha256(json), json), (sha256(random), random)])
+        let locs = try store.appendBatch([(packSHA256(json), json), (packSHA256(random), random)])
         for (bytes, loc) in [(json, locs[0]), (random, locs[1])] {
             let n = bytes.count
             #expect(try store.read(loc, offset: 0, length: 1) == [bytes[0]])
@@ -67,29 +67,29 @@ import Testing
         var locs: [BlobLocation] = []
         do {
             let store = try PackStore(layout: dir.layout, maxSharedPackSize: 1 << 30, compression: true)
-            locs = try store.appendBatch([(sha256(a), a), (sha256(b), b)])
+            locs = try store.appendBatch([(packSHA256(a), a), (packSHA256(b), b)])
             #expect(store.recoveryReport.truncated.isEmpty)
         }
         let path = dir.layout.packPath(locs[0].packID)
-        let goodSize = try fileSize(path)
+        let goodSize = try packFileSize(path)
         // A torn record: full valid header, half of its payload.
         let c = packTestRandomBytes(800, seed: 6)
-        let header = PackRecordHeader(flags: [], digest: sha256(c), storedLength: 800, rawLength: 800,
+        let header = PackRecordHeader(flags: [], digest: packSHA256(c), storedLength: 800, rawLength: 800,
                                       payloadCRC: CRC32C.checksum(c)).encode()
-        try appendToFile(path: path, header + c.prefix(400))
+        try packAppendToFile(path: path, header + c.prefix(400))
         let store = try PackStore(layout: dir.layout, maxSharedPackSize: 1 << 30, compression: true)
         #expect(store.recoveryReport.truncated == [.init(packID: locs[0].packID, fromOffset: goodSize, bytes: 528)])
-        #expect(try fileSize(path) == goodSize)
+        #expect(try packFileSize(path) == goodSize)
         #expect(try store.readAll(locs[0]) == a && store.readAll(locs[1]) == b)
         // New appends land where the tail was cut.
-        let d = try store.appendBatch([(sha256(c), c)])
+        let d = try store.appendBatch([(packSHA256(c), c)])
         #expect(d[0].packID == locs[0].packID && d[0].recordOffset == goodSize)
 
         // Garbage tail, and a full-length record whose payload CRC is wrong (zero-filled extent).
-        let end = try fileSize(path)
-        let zeroed = PackRecordHeader(flags: [], digest: sha256(c), storedLength: 800, rawLength: 800,
+        let end = try packFileSize(path)
+        let zeroed = PackRecordHeader(flags: [], digest: packSHA256(c), storedLength: 800, rawLength: 800,
                                       payloadCRC: CRC32C.checksum(c)).encode() + [UInt8](repeating: 0, count: 800)
-        try appendToFile(path: path, zeroed + Array("garbage".utf8))
+        try packAppendToFile(path: path, zeroed + Array("garbage".utf8))
         let store2 = try PackStore(layout: dir.layout, maxSharedPackSize: 1 << 30, compression: true)
         #expect(store2.recoveryReport.truncated == [.init(packID: locs[0].packID, fromOffset: end, bytes: 935)])
         #expect(try store2.readAll(d[0]) == c)
@@ -101,20 +101,20 @@ import Testing
         let dir = try PackTempDir(); defer { dir.cleanup() }
         let store = try PackStore(layout: dir.layout, maxSharedPackSize: 1 << 30, compression: true)
         let json = packTestJSON(30), random = packTestRandomBytes(3000, seed: 2)
-        let locs = try store.appendBatch([(sha256(json), json), (sha256(random), random)])
+        let locs = try store.appendBatch([(packSHA256(json), json), (packSHA256(random), random)])
         let path = dir.layout.packPath(locs[0].packID)
         // Payload flips.
-        try flipByte(path: path, at: locs[0].payloadOffset + 5)
-        try flipByte(path: path, at: locs[1].payloadOffset + 2999)
-        #expect(throws: StoreError(.corrupt, "")) { try store.verify(locs[0], digest: sha256(json)) }
-        #expect(throws: StoreError(.corrupt, "")) { try store.verify(locs[1], digest: sha256(random)) }
+        try packFlipByte(path: path, at: locs[0].payloadOffset + 5)
+        try packFlipByte(path: path, at: locs[1].payloadOffset + 2999)
+        #expect(throws: StoreError(.corrupt, "")) { try store.verify(locs[0], digest: packSHA256(json)) }
+        #expect(throws: StoreError(.corrupt, "")) { try store.verify(locs[1], digest: packSHA256(random)) }
         // Header flip.
-        try flipByte(path: path, at: locs[1].recordOffset + 40)
+        try packFlipByte(path: path, at: locs[1].recordOffset + 40)
         #expect(throws: StoreError(.corrupt, "")) { try store.readHeader(locs[1]) }
         // Wrong location lengths / wrong digest.
         var wrong = locs[0]; wrong.rawLength += 1
         #expect(throws: StoreError(.corrupt, "")) { try store.readHeader(wrong) }
-        #expect(throws: StoreError(.corrupt, "")) { try store.verify(locs[0], digest: sha256(random)) }
+        #expect(throws: StoreError(.corrupt, "")) { try store.verify(locs[0], digest: packSHA256(random)) }
     }
 
     @Test func rollsOverToNewSharedPack() throws {
@@ -123,7 +123,7 @@ import Testing
         var all: [(BlobDigest, [UInt8], BlobLocation)] = []
         for i in 0..<6 {
             let blobs = (0..<3).map { j -> (digest: BlobDigest, bytes: [UInt8]) in
-                let b = packTestRandomBytes(700, seed: UInt64(i * 10 + j)); return (sha256(b), b)
+                let b = packTestRandomBytes(700, seed: UInt64(i * 10 + j)); return (packSHA256(b), b)
             }
             let locs = try store.appendBatch(blobs)
             all += zip(blobs, locs).map { ($0.digest, $0.bytes, $1) }
@@ -146,7 +146,7 @@ import Testing
         // Reopen: the last pack continues if below the limit, ids keep increasing.
         let reopened = try PackStore(layout: dir.layout, maxSharedPackSize: 4096, compression: false)
         let b = packTestRandomBytes(10, seed: 99)
-        let loc = try reopened.appendBatch([(sha256(b), b)])[0]
+        let loc = try reopened.appendBatch([(packSHA256(b), b)])[0]
         #expect(loc.packID >= ids.max()!)
         #expect(reopened.recoveryReport.truncated.isEmpty)
     }
@@ -155,7 +155,7 @@ import Testing
         let dir = try PackTempDir(); defer { dir.cleanup() }
         let store = try PackStore(layout: dir.layout, maxSharedPackSize: 1 << 30, compression: true)
         let b = packTestRandomBytes(2000, seed: 8)
-        let loc = try store.appendBatch([(sha256(b), b)])[0]
+        let loc = try store.appendBatch([(packSHA256(b), b)])[0]
         let fd = try store.duplicateDescriptor(loc)
         try store.removePack(loc.packID)
         #expect(try store.packIDs() == [])
@@ -166,7 +166,7 @@ import Testing
         #expect(n == 2000 && buf == b)
         #expect(throws: StoreError(.blobUnknown, "")) { try store.readAll(loc) }
         // Next append creates a new pack with a fresh id.
-        let loc2 = try store.appendBatch([(sha256(b), b)])[0]
+        let loc2 = try store.appendBatch([(packSHA256(b), b)])[0]
         #expect(loc2.packID > loc.packID)
     }
 
@@ -176,10 +176,10 @@ import Testing
         let loc: BlobLocation
         do {
             let store = try PackStore(layout: dir.layout, maxSharedPackSize: 1 << 30, compression: true)
-            loc = try store.appendBatch([(sha256(b), b)])[0]
+            loc = try store.appendBatch([(packSHA256(b), b)])[0]
         }
         let path = dir.layout.packPath(loc.packID)
-        let size = try fileSize(path)
+        let size = try packFileSize(path)
         // Rewrite the record header as a (future) version 2, valid CRC.
         var h = try PackRecordHeader.decode(Array(try Data(contentsOf: URL(fileURLWithPath: path)))[Int(loc.recordOffset)...].map { $0 })
         h.version = 2
@@ -188,7 +188,7 @@ import Testing
         #expect(throws: StoreError(.unsupportedFormat, "")) {
             _ = try PackStore(layout: dir.layout, maxSharedPackSize: 1 << 30, compression: true)
         }
-        #expect(try fileSize(path) == size)
+        #expect(try packFileSize(path) == size)
     }
     @Test func concurrentAppendsAndReads() async throws {
         let dir = try PackTempDir(); defer { dir.cleanup() }
@@ -199,7 +199,7 @@ import Testing
                     var out: [([UInt8], BlobLocation)] = []
                     for i in 0..<25 {
                         let b = i % 2 == 0 ? packTestJSON(5 + i) : packTestRandomBytes(300 + i * 50, seed: UInt64(t * 100 + i))
-                        let loc = try store.appendBatch([(sha256(b), b)])[0]
+                        let loc = try store.appendBatch([(packSHA256(b), b)])[0]
                         #expect(try store.readAll(loc) == b)
                         out.append((b, loc))
                     }
@@ -211,7 +211,7 @@ import Testing
             return all
         }
         #expect(Set(results.map { $0.1 }).count == 100)
-        for (b, loc) in results { try store.verify(loc, digest: sha256(b)) }
+        for (b, loc) in results { try store.verify(loc, digest: packSHA256(b)) }
         var scanned = 0
         for id in try store.packIDs() { try store.scan(packID: id) { _, _ in scanned += 1 } }
         #expect(scanned == 100)
@@ -222,7 +222,7 @@ import Testing
         let store = try PackStore(layout: dir.layout, maxSharedPackSize: 100, compression: false)
         store.ensureNextPackID(atLeast: 10)
         let b = packTestRandomBytes(1000, seed: 4)
-        let locs = try store.appendBatch([(sha256(b), b), (sha256(b), b)])
+        let locs = try store.appendBatch([(packSHA256(b), b), (packSHA256(b), b)])
         // One record per pack, no empty packs in between.
         #expect(locs.map(\.packID) == [10, 11])
         #expect(try store.packIDs() == [10, 11])
@@ -235,19 +235,19 @@ import Testing
         let locs: [BlobLocation]
         do {
             let store = try PackStore(layout: dir.layout, maxSharedPackSize: 1 << 30, compression: true)
-            locs = try store.appendBatch([(sha256(a), a), (sha256(b), b)])
+            locs = try store.appendBatch([(packSHA256(a), a), (packSHA256(b), b)])
         }
         let path = dir.layout.packPath(locs[0].packID)
-        let size = try fileSize(path)
-        try flipByte(path: path, at: locs[0].payloadOffset + 10)
+        let size = try packFileSize(path)
+        try packFlipByte(path: path, at: locs[0].payloadOffset + 10)
         let store = try PackStore(layout: dir.layout, maxSharedPackSize: 1 << 30, compression: true)
         #expect(store.recoveryReport.truncated.isEmpty)
         #expect(store.recoveryReport.damaged == [.init(packID: locs[0].packID, fromOffset: locs[0].recordOffset,
                                                        nextValidHeader: locs[1].recordOffset)])
-        #expect(try fileSize(path) == size)
+        #expect(try packFileSize(path) == size)
         #expect(try store.readAll(locs[1]) == b)
         // The damaged pack is sealed: new records go elsewhere.
-        let c = try store.appendBatch([(sha256(a), a)])[0]
+        let c = try store.appendBatch([(packSHA256(a), a)])[0]
         #expect(c.packID > locs[0].packID)
     }
 }

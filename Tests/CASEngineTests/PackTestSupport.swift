@@ -37,14 +37,14 @@ func packTestJSON(_ entries: Int) -> [UInt8] {
     return Array(s.utf8)
 }
 
-func sha256(_ b: [UInt8]) -> BlobDigest { StreamingHasher.digest(b, .sha256) }
-func sha512(_ b: [UInt8]) -> BlobDigest { StreamingHasher.digest(b, .sha512) }
+func packSHA256(_ b: [UInt8]) -> BlobDigest { StreamingHasher.digest(b, .sha256) }
+func packSHA512(_ b: [UInt8]) -> BlobDigest { StreamingHasher.digest(b, .sha512) }
 
-func hexString(_ bytes: some Sequence<UInt8>) -> String {
+func packHex(_ bytes: some Sequence<UInt8>) -> String {
     bytes.map { String(format: "%02x", $0) }.joined()
 }
 
-func bytesFromHex(_ hex: String) -> [UInt8] {
+func packBytesFromHex(_ hex: String) -> [UInt8] {
     var out = [UInt8]()
     var it = Array(hex.utf8).makeIterator()
     while let h = it.next(), let l = it.next() {
@@ -54,7 +54,7 @@ func bytesFromHex(_ hex: String) -> [UInt8] {
 }
 
 /// Overwrites one byte of a file.
-func flipByte(path: String, at offset: UInt64) throws {
+func packFlipByte(path: String, at offset: UInt64) throws {
     let h = try FileHandle(forUpdating: URL(fileURLWithPath: path))
     defer { try? h.close() }
     try h.seek(toOffset: offset)
@@ -63,13 +63,13 @@ func flipByte(path: String, at offset: UInt64) throws {
     try h.write(contentsOf: [b ^ 0x5a])
 }
 
-func appendToFile(path: String, _ bytes: [UInt8]) throws {
+func packAppendToFile(path: String, _ bytes: [UInt8]) throws {
     let h = try FileHandle(forUpdating: URL(fileURLWithPath: path))
     defer { try? h.close() }
     try h.seekToEnd()
     try h.write(contentsOf: bytes)
 }
 
-func fileSize(_ path: String) throws -> UInt64 {
+func packFileSize(_ path: String) throws -> UInt64 {
     (try FileManager.default.attributesOfItem(atPath: path)[.size] as! NSNumber).uint64Value
 }

@@ -12,7 +12,7 @@ import Testing
         #expect(throws: StoreError(.invalidArgument, "")) { _ = try store.createUploadFile(id: "../x") }
         try data.withUnsafeBytes { try up.append(UnsafeRawBufferPointer(rebasing: $0[0..<100_000])) }
         #expect(up.length == 100_000)
-        #expect(try up.digest(.sha256) == sha256(Array(data[0..<100_000])))
+        #expect(try up.digest(.sha256) == packSHA256(Array(data[0..<100_000])))
         try up.sync()
         up.close()
         #expect(throws: StoreError(.closed, "")) { try up.append([1]) }
@@ -22,11 +22,11 @@ import Testing
         let resumed = try #require(try store.openUploadFile(id: "u-1"))
         #expect(resumed.length == 100_000)
         try data.withUnsafeBytes { try resumed.append(UnsafeRawBufferPointer(rebasing: $0[100_000...])) }
-        #expect(try resumed.digest(.sha256) == sha256(data))
-        #expect(try resumed.digest(.sha512) == sha512(data))
+        #expect(try resumed.digest(.sha256) == packSHA256(data))
+        #expect(try resumed.digest(.sha512) == packSHA512(data))
         #expect(try resumed.readPayload() == data)
         #expect(resumed.payloadCRC == CRC32C.checksum(data))
-        #expect(try fileSize(dir.layout.uploadPath("u-1")) == UInt64(PackRecordHeader.size + data.count))
+        #expect(try packFileSize(dir.layout.uploadPath("u-1")) == UInt64(PackRecordHeader.size + data.count))
         resumed.close()
         store.removeUploadFile(id: "u-1")
         store.removeUploadFile(id: "u-1")
@@ -37,7 +37,7 @@ import Testing
         let dir = try PackTempDir(); defer { dir.cleanup() }
         let store = try PackStore(layout: dir.layout, maxSharedPackSize: 1 << 30, compression: true)
         let small = Array("small".utf8)
-        let shared = try store.appendBatch([(sha256(small), small)])[0]
+        let shared = try store.appendBatch([(packSHA256(small), small)])[0]
         let data = packTestJSON(2000) // compressible, but dedicated packs are stored as uploaded
         let up = try store.createUploadFile(id: "big")
         try up.append(data)
@@ -61,7 +61,7 @@ import Testing
 
         // Reopen: the dedicated pack is not taken as the active shared pack.
         let reopened = try PackStore(layout: dir.layout, maxSharedPackSize: 1 << 30, compression: true)
-        let next = try reopened.appendBatch([(sha256(small), small)])[0]
+        let next = try reopened.appendBatch([(packSHA256(small), small)])[0]
         #expect(next.packID == shared.packID)
         #expect(try reopened.readAll(loc) == data)
     }
@@ -73,13 +73,13 @@ import Testing
         try up.append(data)
         try up.truncate(to: 20_000)
         #expect(up.length == 20_000)
-        #expect(try up.digest(.sha256) == sha256(Array(data[..<20_000])))
+        #expect(try up.digest(.sha256) == packSHA256(Array(data[..<20_000])))
         try data.withUnsafeBytes { try up.append(UnsafeRawBufferPointer(rebasing: $0[20_000...])) }
-        #expect(try up.digest(.sha256) == sha256(data))
+        #expect(try up.digest(.sha256) == packSHA256(data))
         #expect(up.payloadCRC == CRC32C.checksum(data))
         #expect(throws: StoreError(.invalidArgument, "")) { try up.truncate(to: 60_000) }
-        let loc = try store.commitDedicated(up, digest: sha256(data))
-        try store.verify(loc, digest: sha256(data))
+        let loc = try store.commitDedicated(up, digest: packSHA256(data))
+        try store.verify(loc, digest: packSHA256(data))
         #expect(throws: StoreError(.closed, "")) { try up.append([1]) }
     }
 }

@@ -60,10 +60,10 @@ struct StorageLayout: Sendable {
     /// Creates root, meta/, packs/, uploads/ (0755) if missing and makes the
     /// new entries durable (fsync of the parent directories).
     func createDirectories() throws {
-        try FileIO.makeDirectory(root)
+        try PosixIO.makeDirectory(root)
         for dir in [metaDirectory, packsDirectory, uploadsDirectory] {
-            try FileIO.makeDirectory(dir)
+            try PosixIO.makeDirectory(dir)
         }
-        try FileIO.syncDirectory(root)
+        try PosixIO.syncDirectory(root)
     }
 }

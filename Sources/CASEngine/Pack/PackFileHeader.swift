@@ -21,26 +21,26 @@ struct PackFileHeader: Sendable, Hashable {
     func encode() -> [UInt8] {
         var b = [UInt8](repeating: 0, count: PackFileHeader.size)
         b.replaceSubrange(0..<4, with: PackFileHeader.magic)
-        LittleEndian.put(version, into: &b, at: 4)
+        LittleEndianBytes.put(version, into: &b, at: 4)
         // bytes 6..<8: reserved (zero)
-        LittleEndian.put(packID, into: &b, at: 8)
+        LittleEndianBytes.put(packID, into: &b, at: 8)
         // bytes 12..<28: reserved (zero)
         let crc = b.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<PackFileHeader.crcOffset])) }
-        LittleEndian.put(crc, into: &b, at: PackFileHeader.crcOffset)
+        LittleEndianBytes.put(crc, into: &b, at: PackFileHeader.crcOffset)
         return b
     }
 
     static func decode(_ bytes: [UInt8]) throws -> PackFileHeader {
         guard bytes.count >= size else { throw StoreError(.corrupt, "pack header: \(bytes.count) bytes, need \(size)") }
         guard Array(bytes[0..<4]) == magic else { throw StoreError(.corrupt, "pack header: bad magic") }
-        let version = LittleEndian.get(UInt16.self, from: bytes, at: 4)
+        let version = LittleEndianBytes.get(UInt16.self, from: bytes, at: 4)
         guard version == currentVersion else {
             throw StoreError(.unsupportedFormat, "pack header: version \(version), this build reads \(currentVersion)")
         }
-        let stored = LittleEndian.get(UInt32.self, from: bytes, at: crcOffset)
+        let stored = LittleEndianBytes.get(UInt32.self, from: bytes, at: crcOffset)
         let computed = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<crcOffset])) }
         guard stored == computed else { throw StoreError(.corrupt, "pack header: CRC mismatch") }
-        return PackFileHeader(version: version, packID: LittleEndian.get(UInt32.self, from: bytes, at: 8))
+        return PackFileHeader(version: version, packID: LittleEndianBytes.get(UInt32.self, from: bytes, at: 8))
     }
 }
 

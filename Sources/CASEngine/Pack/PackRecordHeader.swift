@@ -46,15 +46,15 @@ public struct PackRecordHeader: Sendable, Hashable {
     public func encode() -> [UInt8] {
         var b = [UInt8](repeating: 0, count: PackRecordHeader.size)
         b.replaceSubrange(0..<4, with: PackRecordHeader.magic)
-        LittleEndian.put(version, into: &b, at: Offset.version)
-        LittleEndian.put(flags.rawValue, into: &b, at: Offset.flags)
+        LittleEndianBytes.put(version, into: &b, at: Offset.version)
+        LittleEndianBytes.put(flags.rawValue, into: &b, at: Offset.flags)
         b[Offset.algorithm] = digest.algorithm.rawValue
-        LittleEndian.put(payloadCRC, into: &b, at: Offset.payloadCRC)
-        LittleEndian.put(storedLength, into: &b, at: Offset.storedLength)
-        LittleEndian.put(rawLength, into: &b, at: Offset.rawLength)
+        LittleEndianBytes.put(payloadCRC, into: &b, at: Offset.payloadCRC)
+        LittleEndianBytes.put(storedLength, into: &b, at: Offset.storedLength)
+        LittleEndianBytes.put(rawLength, into: &b, at: Offset.rawLength)
         b.replaceSubrange(Offset.digest..<(Offset.digest + digest.bytes.count), with: digest.bytes)
         let crc = b.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<Offset.headerCRC])) }
-        LittleEndian.put(crc, into: &b, at: Offset.headerCRC)
+        LittleEndianBytes.put(crc, into: &b, at: Offset.headerCRC)
         return b
     }
 
@@ -64,16 +64,16 @@ public struct PackRecordHeader: Sendable, Hashable {
             throw StoreError(.corrupt, "record header: \(bytes.count) bytes, need \(size)")
         }
         guard Array(bytes[0..<4]) == magic else { throw StoreError(.corrupt, "record header: bad magic") }
-        let version = LittleEndian.get(UInt16.self, from: bytes, at: Offset.version)
+        let version = LittleEndianBytes.get(UInt16.self, from: bytes, at: Offset.version)
         guard version == currentVersion else {
             throw StoreError(.unsupportedFormat, "record header: version \(version), this build reads \(currentVersion)")
         }
-        let stored = LittleEndian.get(UInt32.self, from: bytes, at: Offset.headerCRC)
+        let stored = LittleEndianBytes.get(UInt32.self, from: bytes, at: Offset.headerCRC)
         let computed = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<Offset.headerCRC])) }
         guard stored == computed else {
-            throw StoreError(.corrupt, "record header: CRC mismatch (stored \(hex32(stored)), computed \(hex32(computed)))")
+            throw StoreError(.corrupt, "record header: CRC mismatch (stored \(crcHex(stored)), computed \(crcHex(computed)))")
         }
-        let flags = RecordFlags(rawValue: LittleEndian.get(UInt16.self, from: bytes, at: Offset.flags))
+        let flags = RecordFlags(rawValue: LittleEndianBytes.get(UInt16.self, from: bytes, at: Offset.flags))
         guard knownFlags.isSuperset(of: flags) else {
             throw StoreError(.unsupportedFormat, "record header: unknown flags 0x\(String(flags.rawValue, radix: 16))")
         }
@@ -81,8 +81,8 @@ public struct PackRecordHeader: Sendable, Hashable {
             throw StoreError(.corrupt, "record header: unknown digest algorithm \(bytes[Offset.algorithm])")
         }
         let digestBytes = Array(bytes[Offset.digest..<(Offset.digest + algorithm.byteCount)])
-        let storedLength = LittleEndian.get(UInt64.self, from: bytes, at: Offset.storedLength)
-        let rawLength = LittleEndian.get(UInt64.self, from: bytes, at: Offset.rawLength)
+        let storedLength = LittleEndianBytes.get(UInt64.self, from: bytes, at: Offset.storedLength)
+        let rawLength = LittleEndianBytes.get(UInt64.self, from: bytes, at: Offset.rawLength)
         guard flags.contains(.lz4) || storedLength == rawLength else {
             throw StoreError(.corrupt, "record header: stored length \(storedLength) != raw length \(rawLength) without lz4")
         }
@@ -92,11 +92,11 @@ public struct PackRecordHeader: Sendable, Hashable {
         return PackRecordHeader(
             flags: flags, digest: BlobDigest(algorithm: algorithm, bytes: digestBytes)!,
             storedLength: storedLength, rawLength: rawLength,
-            payloadCRC: LittleEndian.get(UInt32.self, from: bytes, at: Offset.payloadCRC), version: version)
+            payloadCRC: LittleEndianBytes.get(UInt32.self, from: bytes, at: Offset.payloadCRC), version: version)
     }
 }
 
-func hex32(_ v: UInt32) -> String {
+func crcHex(_ v: UInt32) -> String {
     let s = String(v, radix: 16)
     return "0x" + String(repeating: "0", count: 8 - s.count) + s
 }

@@ -27,7 +27,7 @@ extension PackStore {
             let raw = try LZ4Block.decompress(try readStored(location, file: file), rawLength: Int(location.rawLength))
             return Array(raw[Int(offset)..<(Int(offset) + count)])
         }
-        let bytes = try FileIO.readBytes(file.fd, count: count, at: location.payloadOffset + offset, path: file.path)
+        let bytes = try PosixIO.readBytes(file.fd, count: count, at: location.payloadOffset + offset, path: file.path)
         guard bytes.count == count else {
             throw StoreError(.corrupt, "\(file.path): record at \(location.recordOffset) runs past end of file")
         }
@@ -48,7 +48,7 @@ extension PackStore {
 
     func readHeader(_ location: BlobLocation) throws -> PackRecordHeader {
         let file = try descriptorFor(location.packID)
-        let bytes = try FileIO.readBytes(file.fd, count: PackRecordHeader.size, at: location.recordOffset, path: file.path)
+        let bytes = try PosixIO.readBytes(file.fd, count: PackRecordHeader.size, at: location.recordOffset, path: file.path)
         let header = try PackRecordHeader.decode(bytes)
         guard header.storedLength == location.storedLength, header.rawLength == location.rawLength,
               header.flags == location.flags
@@ -89,7 +89,7 @@ extension PackStore {
     }
 
     private func payloadCRCError(_ location: BlobLocation, _ expected: UInt32, _ actual: UInt32) -> StoreError {
-        StoreError(.corrupt, "pack \(location.packID) @\(location.recordOffset): payload CRC \(hex32(actual)) != header \(hex32(expected))")
+        StoreError(.corrupt, "pack \(location.packID) @\(location.recordOffset): payload CRC \(crcHex(actual)) != header \(crcHex(expected))")
     }
 
     private func readStored(_ location: BlobLocation, file: OwnedDescriptor) throws -> [UInt8] {
@@ -97,7 +97,7 @@ extension PackStore {
             throw StoreError(.corrupt, "pack \(location.packID) @\(location.recordOffset): lz4 record too large")
         }
         let count = Int(location.storedLength)
-        let bytes = try FileIO.readBytes(file.fd, count: count, at: location.payloadOffset, path: file.path)
+        let bytes = try PosixIO.readBytes(file.fd, count: count, at: location.payloadOffset, path: file.path)
         guard bytes.count == count else {
             throw StoreError(.corrupt, "\(file.path): record at \(location.recordOffset) runs past end of file")
         }
@@ -116,8 +116,8 @@ extension PackStore {
     static func scanRecords(file: OwnedDescriptor, expectedID: UInt32,
                             body: (PackRecordHeader, UInt64) throws -> Void) throws -> PackScanResult {
         let fd = file.fd
-        let size = try FileIO.fileSize(fd, path: file.path)
-        let prefix = try FileIO.readBytes(fd, count: PackFileHeader.size, at: 0, path: file.path)
+        let size = try PosixIO.fileSize(fd, path: file.path)
+        let prefix = try PosixIO.readBytes(fd, count: PackFileHeader.size, at: 0, path: file.path)
         guard let kind = PackKind.detect(prefix) else {
             throw StoreError(.corrupt, "\(file.path): not a pack file (bad magic)")
         }
@@ -131,7 +131,7 @@ extension PackStore {
         var count = 0
         let headerSize = UInt64(PackRecordHeader.size)
         while size - offset >= headerSize {
-            let bytes = try FileIO.readBytes(fd, count: PackRecordHeader.size, at: offset, path: file.path)
+            let bytes = try PosixIO.readBytes(fd, count: PackRecordHeader.size, at: offset, path: file.path)
             let header: PackRecordHeader
             do {
                 header = try PackRecordHeader.decode(bytes)
@@ -161,13 +161,13 @@ extension PackStore {
         var base = start + 1
         while base + headerSize <= fileSize {
             let count = Int(min(UInt64(chunk) + 3, fileSize - base))
-            let bytes = try FileIO.readBytes(file.fd, count: count, at: base, path: file.path)
+            let bytes = try PosixIO.readBytes(file.fd, count: count, at: base, path: file.path)
             var i = 0
             while i + 4 <= bytes.count {
                 if bytes[i] == 0x42 && bytes[i + 1] == 0x52 && bytes[i + 2] == 0x45 && bytes[i + 3] == 0x43 {
                     let at = base + UInt64(i)
                     if at + headerSize <= fileSize {
-                        let h = try FileIO.readBytes(file.fd, count: PackRecordHeader.size, at: at, path: file.path)
+                        let h = try PosixIO.readBytes(file.fd, count: PackRecordHeader.size, at: at, path: file.path)
                         do {
                             _ = try PackRecordHeader.decode(h)
                             return at

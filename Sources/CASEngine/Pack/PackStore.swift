@@ -72,11 +72,11 @@ final class PackStore: @unchecked Sendable {
         try layout.createDirectories()
 
         var removedTemp: [String] = []
-        for name in try FileIO.listDirectory(layout.packsDirectory) where name.hasSuffix(StorageLayout.packSuffix + ".tmp") {
-            try FileIO.unlinkFile(layout.packsDirectory + "/" + name)
+        for name in try PosixIO.listDirectory(layout.packsDirectory) where name.hasSuffix(StorageLayout.packSuffix + ".tmp") {
+            try PosixIO.unlinkFile(layout.packsDirectory + "/" + name)
             removedTemp.append(name)
         }
-        if !removedTemp.isEmpty { try FileIO.syncDirectory(layout.packsDirectory) }
+        if !removedTemp.isEmpty { try PosixIO.syncDirectory(layout.packsDirectory) }
         report.removedTemporaryFiles = removedTemp
 
         let ids = try packIDs()
@@ -85,9 +85,9 @@ final class PackStore: @unchecked Sendable {
 
         for id in ids.reversed() {
             let path = layout.packPath(id)
-            let fd = try FileIO.openFile(path, O_RDWR)
+            let fd = try PosixIO.openFile(path, O_RDWR)
             let file = OwnedDescriptor(fd: fd, path: path)
-            let prefix = try FileIO.readBytes(fd, count: PackFileHeader.size, at: 0, path: path)
+            let prefix = try PosixIO.readBytes(fd, count: PackFileHeader.size, at: 0, path: path)
             switch PackKind.detect(prefix) {
             case .dedicated?:
                 continue
@@ -106,8 +106,8 @@ final class PackStore: @unchecked Sendable {
                 break
             }
             if result.validEnd < result.fileSize {
-                try FileIO.truncateFile(fd, to: result.validEnd, path: path)
-                try FileIO.fsyncFile(fd, path: path)
+                try PosixIO.truncateFile(fd, to: result.validEnd, path: path)
+                try PosixIO.fsyncFile(fd, path: path)
                 report.truncated.append(.init(packID: id, fromOffset: result.validEnd,
                                               bytes: result.fileSize - result.validEnd))
             }
@@ -135,7 +135,7 @@ final class PackStore: @unchecked Sendable {
     // MARK: Pack ids and files
 
     func packIDs() throws -> [UInt32] {
-        try FileIO.listDirectory(layout.packsDirectory).compactMap(StorageLayout.packID(fromFileName:)).sorted()
+        try PosixIO.listDirectory(layout.packsDirectory).compactMap(StorageLayout.packID(fromFileName:)).sorted()
     }
 
     private func allocatePackID() throws -> UInt32 {
@@ -150,7 +150,7 @@ final class PackStore: @unchecked Sendable {
         try stateLock.withLock {
             if let d = descriptors[id] { return d }
             let path = layout.packPath(id)
-            guard let fd = try FileIO.openFileIfExists(path, O_RDONLY) else {
+            guard let fd = try PosixIO.openFileIfExists(path, O_RDONLY) else {
                 throw StoreError(.blobUnknown, "pack \(id) does not exist (\(path))")
             }
             let d = OwnedDescriptor(fd: fd, path: path)
@@ -173,17 +173,17 @@ final class PackStore: @unchecked Sendable {
         let id = try allocatePackID()
         let path = layout.packPath(id)
         let tmp = path + ".tmp"
-        let fd = try FileIO.openFile(tmp, O_RDWR | O_CREAT | O_TRUNC, create: true)
+        let fd = try PosixIO.openFile(tmp, O_RDWR | O_CREAT | O_TRUNC, create: true)
         let file = OwnedDescriptor(fd: fd, path: path)
         do {
             try PackFileHeader(packID: id).encode().withUnsafeBytes {
-                try FileIO.pwriteFully(fd, $0, at: 0, path: tmp)
+                try PosixIO.pwriteFully(fd, $0, at: 0, path: tmp)
             }
-            try FileIO.fsyncFile(fd, path: tmp)
-            try FileIO.renameFile(tmp, path)
-            try FileIO.syncDirectory(layout.packsDirectory)
+            try PosixIO.fsyncFile(fd, path: tmp)
+            try PosixIO.renameFile(tmp, path)
+            try PosixIO.syncDirectory(layout.packsDirectory)
         } catch {
-            _ = try? FileIO.unlinkFile(tmp)
+            _ = try? PosixIO.unlinkFile(tmp)
             throw error
         }
         cache(file, for: id)
@@ -195,8 +195,8 @@ final class PackStore: @unchecked Sendable {
             if active?.id == id { active = nil }
         }
         stateLock.withLock { _ = descriptors.removeValue(forKey: id) }
-        if try FileIO.unlinkFile(layout.packPath(id)) {
-            try FileIO.syncDirectory(layout.packsDirectory)
+        if try PosixIO.unlinkFile(layout.packPath(id)) {
+            try PosixIO.syncDirectory(layout.packsDirectory)
         }
     }
 
@@ -263,13 +263,13 @@ final class PackStore: @unchecked Sendable {
         guard !pending.isEmpty else { return }
         let fd = pack.file.fd
         do {
-            try pending.withUnsafeBytes { try FileIO.pwriteFully(fd, $0, at: pack.end, path: pack.file.path) }
+            try pending.withUnsafeBytes { try PosixIO.pwriteFully(fd, $0, at: pack.end, path: pack.file.path) }
         } catch {
-            try? FileIO.truncateFile(fd, to: pack.end, path: pack.file.path)
+            try? PosixIO.truncateFile(fd, to: pack.end, path: pack.file.path)
             throw error
         }
         do {
-            try FileIO.fdatasyncFile(fd, path: pack.file.path)
+            try PosixIO.fdatasyncFile(fd, path: pack.file.path)
         } catch {
             active = nil // invariant 4: sealed
             throw error
@@ -288,7 +288,7 @@ final class PackStore: @unchecked Sendable {
 
     func createUploadFile(id: String) throws -> UploadFile {
         let upload = try UploadFile.create(id: id, path: try checkedUploadPath(id))
-        try FileIO.syncDirectory(layout.uploadsDirectory)
+        try PosixIO.syncDirectory(layout.uploadsDirectory)
         return upload
     }
 
@@ -298,11 +298,11 @@ final class PackStore: @unchecked Sendable {
 
     func removeUploadFile(id: String) {
         guard StorageLayout.isValidUploadID(id) else { return }
-        _ = try? FileIO.unlinkFile(layout.uploadPath(id))
+        _ = try? PosixIO.unlinkFile(layout.uploadPath(id))
     }
 
     func uploadFileIDs() throws -> [String] {
-        try FileIO.listDirectory(layout.uploadsDirectory).filter(StorageLayout.isValidUploadID).sorted()
+        try PosixIO.listDirectory(layout.uploadsDirectory).filter(StorageLayout.isValidUploadID).sorted()
     }
 
     /// Turns the upload file into a dedicated pack in place (header at offset 0,
@@ -313,12 +313,12 @@ final class PackStore: @unchecked Sendable {
         let location = try upload.withOpenDescriptor { fd, length, crc -> BlobLocation in
             let header = PackRecordHeader(flags: .dedicated, digest: digest, storedLength: length,
                                           rawLength: length, payloadCRC: crc)
-            try header.encode().withUnsafeBytes { try FileIO.pwriteFully(fd, $0, at: 0, path: upload.path) }
-            try FileIO.fsyncFile(fd, path: upload.path)
+            try header.encode().withUnsafeBytes { try PosixIO.pwriteFully(fd, $0, at: 0, path: upload.path) }
+            try PosixIO.fsyncFile(fd, path: upload.path)
             let id = try allocatePackID()
-            try FileIO.renameFile(upload.path, layout.packPath(id))
-            try FileIO.syncDirectory(layout.packsDirectory)
-            try FileIO.syncDirectory(layout.uploadsDirectory)
+            try PosixIO.renameFile(upload.path, layout.packPath(id))
+            try PosixIO.syncDirectory(layout.packsDirectory)
+            try PosixIO.syncDirectory(layout.uploadsDirectory)
             return BlobLocation(packID: id, recordOffset: 0, storedLength: length, rawLength: length, flags: .dedicated)
         }
         let fd = upload.detachDescriptor()

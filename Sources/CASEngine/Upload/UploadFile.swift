@@ -40,19 +40,19 @@ final class UploadFile: @unchecked Sendable {
         self.crc = crc
     }
 
-    deinit { if fd >= 0 { FileIO.closeFile(fd) } }
+    deinit { if fd >= 0 { PosixIO.closeFile(fd) } }
 
     static let headerSpace = UInt64(PackRecordHeader.size)
     static let readChunk = 1 << 20
 
     /// O_CREAT|O_EXCL; reserves the header space.
     static func create(id: String, path: String) throws -> UploadFile {
-        let fd = try FileIO.openFile(path, O_RDWR | O_CREAT | O_EXCL, create: true)
+        let fd = try PosixIO.openFile(path, O_RDWR | O_CREAT | O_EXCL, create: true)
         do {
-            try FileIO.truncateFile(fd, to: headerSpace, path: path)
+            try PosixIO.truncateFile(fd, to: headerSpace, path: path)
         } catch {
-            FileIO.closeFile(fd)
-            _ = try? FileIO.unlinkFile(path)
+            PosixIO.closeFile(fd)
+            _ = try? PosixIO.unlinkFile(path)
             throw error
         }
         return UploadFile(id: id, path: path, fd: fd, length: 0, sha256: StreamingHasher(.sha256), crc: 0)
@@ -60,12 +60,12 @@ final class UploadFile: @unchecked Sendable {
 
     /// Reopens after a restart, rebuilding hash and CRC from the payload; nil if absent.
     static func open(id: String, path: String) throws -> UploadFile? {
-        guard let fd = try FileIO.openFileIfExists(path, O_RDWR) else { return nil }
+        guard let fd = try PosixIO.openFileIfExists(path, O_RDWR) else { return nil }
         do {
-            var size = try FileIO.fileSize(fd, path: path)
+            var size = try PosixIO.fileSize(fd, path: path)
             if size < headerSpace {
                 // Crash between create and the header-space reservation.
-                try FileIO.truncateFile(fd, to: headerSpace, path: path)
+                try PosixIO.truncateFile(fd, to: headerSpace, path: path)
                 size = headerSpace
             }
             let hasher = StreamingHasher(.sha256)
@@ -76,7 +76,7 @@ final class UploadFile: @unchecked Sendable {
             }
             return UploadFile(id: id, path: path, fd: fd, length: size - headerSpace, sha256: hasher, crc: crc)
         } catch {
-            FileIO.closeFile(fd)
+            PosixIO.closeFile(fd)
             throw error
         }
     }
@@ -89,7 +89,7 @@ final class UploadFile: @unchecked Sendable {
         var offset = start
         while offset < end {
             let want = Int(min(UInt64(readChunk), end - offset))
-            let got = try FileIO.preadFully(fd, UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), at: offset, path: path)
+            let got = try PosixIO.preadFully(fd, UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), at: offset, path: path)
             guard got == want else { throw StoreError(.corrupt, "\(path): short file (expected \(end) bytes)") }
             try body(UnsafeRawBufferPointer(rebasing: buffer[0..<got]))
             offset += UInt64(got)
@@ -111,10 +111,10 @@ final class UploadFile: @unchecked Sendable {
             let fd = try openFD()
             guard bytes.count > 0 else { return }
             do {
-                try FileIO.pwriteFully(fd, bytes, at: UploadFile.headerSpace + _length, path: path)
+                try PosixIO.pwriteFully(fd, bytes, at: UploadFile.headerSpace + _length, path: path)
             } catch {
                 // Keep invariant 1: drop whatever part of the chunk landed.
-                try? FileIO.truncateFile(fd, to: UploadFile.headerSpace + _length, path: path)
+                try? PosixIO.truncateFile(fd, to: UploadFile.headerSpace + _length, path: path)
                 throw error
             }
             sha256.update(bytes)
@@ -144,7 +144,7 @@ final class UploadFile: @unchecked Sendable {
         try lock.withLock {
             let fd = try openFD()
             guard _length <= UInt64(Int.max) else { throw StoreError(.limitExceeded, "upload too large to read whole") }
-            let bytes = try FileIO.readBytes(fd, count: Int(_length), at: UploadFile.headerSpace, path: path)
+            let bytes = try PosixIO.readBytes(fd, count: Int(_length), at: UploadFile.headerSpace, path: path)
             guard bytes.count == Int(_length) else { throw StoreError(.corrupt, "\(path): shorter than its length") }
             return bytes
         }
@@ -159,7 +159,7 @@ final class UploadFile: @unchecked Sendable {
                 throw StoreError(.invalidArgument, "upload \(id): cannot truncate \(_length) bytes to \(newLength)")
             }
             if newLength == _length { return }
-            try FileIO.truncateFile(fd, to: UploadFile.headerSpace + newLength, path: path)
+            try PosixIO.truncateFile(fd, to: UploadFile.headerSpace + newLength, path: path)
             let hasher = StreamingHasher(.sha256)
             var crc: UInt32 = 0
             try UploadFile.forEachChunk(fd: fd, path: path, from: UploadFile.headerSpace,
@@ -174,12 +174,12 @@ final class UploadFile: @unchecked Sendable {
     }
 
     func sync() throws {
-        try lock.withLock { try FileIO.fdatasyncFile(try openFD(), path: path) }
+        try lock.withLock { try PosixIO.fdatasyncFile(try openFD(), path: path) }
     }
 
     func close() {
         lock.withLock {
-            if fd >= 0 { FileIO.closeFile(fd); fd = -1 }
+            if fd >= 0 { PosixIO.closeFile(fd); fd = -1 }
         }
     }
 

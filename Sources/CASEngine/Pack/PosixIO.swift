@@ -15,7 +15,7 @@ import Glibc
 import Darwin
 #endif
 
-enum FileIO {
+enum PosixIO {
     static let fileMode: mode_t = 0o644
     static let directoryMode: mode_t = 0o755
 
@@ -159,11 +159,11 @@ final class OwnedDescriptor: Sendable {
     let fd: Int32
     let path: String
     init(fd: Int32, path: String) { self.fd = fd; self.path = path }
-    deinit { FileIO.closeFile(fd) }
+    deinit { PosixIO.closeFile(fd) }
 }
 
 /// Little-endian field access shared by the header codecs.
-enum LittleEndian {
+enum LittleEndianBytes {
     static func put<T: FixedWidthInteger>(_ value: T, into bytes: inout [UInt8], at offset: Int) {
         var v = value.littleEndian
         withUnsafeBytes(of: &v) { raw in
