@@ -95,6 +95,8 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "RegistryConfigTests", dependencies: ["RegistryConfig"], resources: [.copy("Fixtures")]),
+        // Real clients (skopeo, oras) against a real `regctl serve` process.
+        .testTarget(name: "InteropTests", dependencies: ["OCIModel"]),
         .testTarget(
             name: "RegistryHTTPTests",
             dependencies: [
