@@ -1,100 +1,102 @@
 // Shared mutable state of one RegistryServer: bound ports, listeners, live
 // connections and the shutdown flag.
 //
-// Thread safety: every stored property is read and written only with `lock`
-// held, which is why the `@unchecked Sendable` is sound. Channels are Sendable.
+// Thread safety: all state lives in one Mutex; channels are closed and
+// continuations resumed outside it.
 // Invariants:
 //   1. Once `shuttingDown` is set it never clears.
-//   2. A connection is closed by shutdown only while idle (between requests)
-//      or when the drain timeout expires.
+//   2. Shutdown closes a connection only while it is idle (between requests);
+//      busy ones finish their request, answer `Connection: close` and close
+//      themselves, or are closed when the drain timeout expires.
 
-import Foundation
 import NIOCore
+import Synchronization
 
-final class ServerState: @unchecked Sendable {
-    private let lock = NSLock()
-    private var port: Int?
-    private var debugPort: Int?
-    private var failure: (any Error)?
-    private var waiters: [CheckedContinuation<Void, any Error>] = []
-    private var listeners: [any Channel] = []
-    private var connections: [Int: (channel: any Channel, busy: Bool)] = [:]
-    private var nextID = 0
-    private var shuttingDownFlag = false
+final class ServerState: Sendable {
+    private struct State {
+        var port: Int?
+        var debugPort: Int?
+        var failure: (any Error)?
+        var waiters: [CheckedContinuation<Void, any Error>] = []
+        var listeners: [any Channel] = []
+        var connections: [Int: (channel: any Channel, busy: Bool)] = [:]
+        var nextID = 0
+        var shuttingDown = false
+    }
 
-    var isShuttingDown: Bool { lock.withLock { shuttingDownFlag } }
-    var connectionCount: Int { lock.withLock { connections.count } }
+    private let state = Mutex(State())
+
+    var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
+    var connectionCount: Int { state.withLock { $0.connections.count } }
 
     func listening(port: Int, debugPort: Int?, listeners: [any Channel]) {
-        let (w, close) = lock.withLock { () -> ([CheckedContinuation<Void, any Error>], Bool) in
-            self.port = port
-            self.debugPort = debugPort
-            self.listeners = listeners
-            let w = waiters
-            waiters = []
-            return (w, shuttingDownFlag)
+        let (waiters, close) = state.withLock { s in
+            s.port = port
+            s.debugPort = debugPort
+            s.listeners = listeners
+            defer { s.waiters = [] }
+            return (s.waiters, s.shuttingDown)
         }
-        for c in w { c.resume() }
+        for w in waiters { w.resume() }
         if close { for l in listeners { l.close(promise: nil) } }
     }
 
     func failed(_ error: any Error) {
-        let w = lock.withLock { () -> [CheckedContinuation<Void, any Error>] in
-            failure = error
-            let w = waiters
-            waiters = []
-            return w
+        let waiters = state.withLock { s in
+            s.failure = error
+            defer { s.waiters = [] }
+            return s.waiters
         }
-        for c in w { c.resume(throwing: error) }
+        for w in waiters { w.resume(throwing: error) }
     }
 
     func waitUntilListening() async throws -> (Int, Int?) {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-            let ready = lock.withLock { () -> Result<Void, any Error>? in
-                if port != nil { return .success(()) }
-                if let failure { return .failure(failure) }
-                waiters.append(c)
+            let ready = state.withLock { s -> Result<Void, any Error>? in
+                if s.port != nil { return .success(()) }
+                if let failure = s.failure { return .failure(failure) }
+                s.waiters.append(c)
                 return nil
             }
             if let ready { c.resume(with: ready) }
         }
-        return lock.withLock { (port!, debugPort) }
+        return state.withLock { ($0.port!, $0.debugPort) }
     }
 
     func add(_ channel: any Channel) -> Int {
-        lock.withLock {
-            nextID += 1
-            connections[nextID] = (channel, false)
-            return nextID
+        state.withLock { s in
+            s.nextID += 1
+            s.connections[s.nextID] = (channel, false)
+            return s.nextID
         }
     }
 
     func remove(_ id: Int) {
-        _ = lock.withLock { connections.removeValue(forKey: id) }
+        _ = state.withLock { $0.connections.removeValue(forKey: id) }
     }
 
-    /// Marks the connection busy/idle; returns false when it is idle during
+    /// Marks the connection busy/idle; returns false when it goes idle during
     /// shutdown (the caller then stops reading requests).
     @discardableResult
     func setBusy(_ id: Int, _ busy: Bool) -> Bool {
-        lock.withLock {
-            connections[id]?.busy = busy
-            return busy || !shuttingDownFlag
+        state.withLock { s in
+            s.connections[id]?.busy = busy
+            return busy || !s.shuttingDown
         }
     }
 
     /// Starts graceful shutdown: stop accepting, close idle connections.
     func beginShutdown() {
-        let (ls, idle) = lock.withLock { () -> ([any Channel], [any Channel]) in
-            shuttingDownFlag = true
-            return (listeners, connections.values.filter { !$0.busy }.map(\.channel))
+        let (listeners, idle) = state.withLock { s in
+            s.shuttingDown = true
+            return (s.listeners, s.connections.values.filter { !$0.busy }.map(\.channel))
         }
-        for l in ls { l.close(promise: nil) }
+        for l in listeners { l.close(promise: nil) }
         for c in idle { c.close(promise: nil) }
     }
 
     func closeAllConnections() {
-        let all = lock.withLock { connections.values.map(\.channel) }
+        let all = state.withLock { $0.connections.values.map(\.channel) }
         for c in all { c.close(promise: nil) }
     }
 }
