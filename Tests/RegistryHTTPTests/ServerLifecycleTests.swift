@@ -25,10 +25,13 @@ struct ServerLifecycleTests {
         config.debug = .init(host: "127.0.0.1", port: 0)
         var logger = Logger(label: "t")
         logger.logLevel = .critical
-        let server = RegistryServer(configuration: config, store: store, prometheus: prometheus, logger: logger)
+        let server = RegistryServer(configuration: config, store: store, prometheus: prometheus,
+                                    metricsFactory: PrometheusMetricsFactory(registry: prometheus), logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
             let debugPort = try #require(try await server.debugPort())
+            let apiPort = try await server.boundPort()
+            _ = try await TestHTTPClient.send(port: apiPort, [TestRequest(.GET, "/v2/"), TestRequest(.GET, "/v2/x/tags/list")])
             let responses = try await TestHTTPClient.send(port: debugPort, [
                 TestRequest(.GET, "/debug/health"), TestRequest(.GET, "/metrics"), TestRequest(.GET, "/other"),
             ])
@@ -36,6 +39,11 @@ struct ServerLifecycleTests {
             #expect(responses[0].text == "{}")
             #expect(responses[1].status == .ok)
             #expect(responses[1].text.contains("berth_test_counter"))
+            let metrics = responses[1].text
+            #expect(metrics.contains(#"berth_http_requests_total{method="GET",route="base",status="200"} 1"#), "\(metrics)")
+            #expect(metrics.contains(#"berth_http_requests_total{method="GET",route="tags",status="404"} 1"#))
+            #expect(metrics.contains("berth_http_response_bytes_total"))
+            #expect(metrics.contains("berth_http_request_duration_seconds"))
             #expect(responses[2].status == .notFound)
             (store as? Store)?.close()
             (store as? MemoryStore)?.close()

@@ -13,6 +13,7 @@
 
 import CASEngine
 import Logging
+import Metrics
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -26,6 +27,7 @@ public final class RegistryServer: Service, Sendable {
     let eventLoopGroup: any EventLoopGroup
     let authorizer: any RequestAuthorizer
     let prometheus: PrometheusCollectorRegistry?
+    let metricsFactory: (any MetricsFactory)?
     let logger: Logger
     let state = ServerState()
 
@@ -34,11 +36,14 @@ public final class RegistryServer: Service, Sendable {
     ///   - threadPool: where every blocking store call runs (must be started).
     ///   - prometheus: served at `debug.metricsPath`; bootstrapping MetricsSystem
     ///     with it is the caller's job.
+    ///   - metricsFactory: where request metrics go; nil uses MetricsSystem's
+    ///     global factory (whatever the caller bootstrapped).
     public init(configuration: Configuration, store: any RegistryStore,
                 threadPool: NIOThreadPool = .singleton,
                 eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
                 authorizer: any RequestAuthorizer = AllowAllAuthorizer(),
                 prometheus: PrometheusCollectorRegistry? = nil,
+                metricsFactory: (any MetricsFactory)? = nil,
                 logger: Logger = Logger(label: "berth.http")) {
         self.configuration = configuration
         self.store = store
@@ -46,6 +51,7 @@ public final class RegistryServer: Service, Sendable {
         self.eventLoopGroup = eventLoopGroup
         self.authorizer = authorizer
         self.prometheus = prometheus
+        self.metricsFactory = metricsFactory
         self.logger = logger
     }
 
@@ -87,7 +93,7 @@ public final class RegistryServer: Service, Sendable {
                                             "debug": "\(debugPort.map(String.init) ?? "off")"])
 
         let state = self.state
-        let metrics = RequestMetrics()
+        let metrics = RequestMetrics(factory: metricsFactory)
         let logger = self.logger
         let drain = configuration.drainTimeout
         let debugServer = DebugServer(configuration: configuration.debug ?? .init(), store: store,
