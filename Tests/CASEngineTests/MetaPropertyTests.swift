@@ -44,9 +44,16 @@ struct MetaModel {
 
     /// One operation per generated integer; the integer's digits pick the
     /// operation and its arguments, so shrinking the array shrinks the sequence.
+    /// Failures print the input and a `.fixedSeed(...)` to reproduce them.
     @Test func randomSequencesMatchModel() async {
         await propertyCheck(count: 100, input: Gen.int(in: 0...Int(Int32.max)).array(of: 50...200)) { ops in
-            try Self.run(ops)
+            // PropertyBased 2.0.1 swallows errors thrown by the body (`try?`
+            // around the scope), so a mismatch must be recorded as an issue.
+            do {
+                try Self.run(ops)
+            } catch {
+                Issue.record("\(error)")
+            }
         }
     }
 
