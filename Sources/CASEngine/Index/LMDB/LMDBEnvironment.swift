@@ -41,6 +41,10 @@ final class LMDBEnvironment: @unchecked Sendable {
             var flags = UInt32(MDB_NOTLS)
             if readOnly { flags |= UInt32(MDB_RDONLY) }
             try LMDB.check(mdb_env_open(handle, path, flags, 0o644), "mdb_env_open(\(path))")
+            // Free reader slots left by crashed processes: with MDB_NOTLS they
+            // are not reclaimed per thread, and stale ones pin old pages.
+            var dead: Int32 = 0
+            try LMDB.check(mdb_reader_check(handle, &dead), "mdb_reader_check")
         } catch {
             mdb_env_close(handle)
             throw error
