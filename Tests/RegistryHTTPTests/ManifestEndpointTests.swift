@@ -50,6 +50,11 @@ struct ManifestEndpointTests {
             let digest = Fixtures.sha256(manifest)
             let put = try await r.putManifest("app", "\(digest)?tag=a&tag=b", manifest)
             #expect(put.status == .created)
+            #expect(put.headers["OCI-Tag"] == ["a", "b"])
+            // Manifests are blobs of the repository too.
+            let asBlob = try await r.send(.GET, "/v2/app/blobs/\(digest)")
+            #expect(asBlob.status == .ok)
+            #expect(asBlob.body == manifest)
             for tag in ["a", "b"] {
                 #expect(try await r.send(.GET, "/v2/app/manifests/\(tag)").body == manifest)
             }

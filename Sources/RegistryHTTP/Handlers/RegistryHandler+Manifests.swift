@@ -113,6 +113,10 @@ extension RegistryHandler {
         if let s = parsed.subject {
             headers.add(name: "OCI-Subject", value: s.digest.description)
         }
+        // spec.md "Pushing Manifests with tags": one OCI-Tag per accepted `?tag=`.
+        if request.query.contains("tag") {
+            for tag in finalTags { headers.add(name: "OCI-Tag", value: tag) }
+        }
         headers.add(name: "Content-Length", value: "0")
         return HTTPResponse(status: .created, headers: headers)
     }
