@@ -195,6 +195,14 @@ struct ManifestEndpointTests {
             #expect(unknown.errorCode == "NAME_UNKNOWN")
             let badN = try await r.send(.GET, "/v2/t/tags/list?n=-1")
             #expect(badN.status == .badRequest)
+            #expect(badN.errorCode == "PAGINATION_NUMBER_INVALID")
+        }
+        try await TestRegistry.with({ $0.tagsMaxEntries = 2 }) { r in
+            let manifest = try await Fixtures.image(r, repo: "t", seed: "max")
+            for tag in ["a", "b", "c"] { _ = try await r.putManifest("t", tag, manifest) }
+            let capped = try await r.send(.GET, "/v2/t/tags/list?n=50")
+            #expect(capped.json["tags"] as? [String] == ["a", "b"])
+            #expect(capped["Link"] == "</v2/t/tags/list?n=2&last=b>; rel=\"next\"")
         }
     }
 
@@ -208,6 +216,12 @@ struct ManifestEndpointTests {
             let capped = try await r.send(.GET, "/v2/_catalog")
             #expect(capped.json["repositories"] as? [String] == ["r1", "r2", "r3"])
             #expect(capped["Link"] == "</v2/_catalog?n=3&last=r3>; rel=\"next\"")
+            let tooMany = try await r.send(.GET, "/v2/_catalog?n=4")
+            #expect(tooMany.status == .badRequest)
+            #expect(tooMany.errorCode == "PAGINATION_NUMBER_INVALID")
+            let zero = try await r.send(.GET, "/v2/_catalog?n=0")
+            #expect(zero.json["repositories"] as? [String] == [])
+            #expect(zero["Link"] == nil)
             let p1 = try await r.send(.GET, "/v2/_catalog?n=2")
             #expect(p1.json["repositories"] as? [String] == ["r1", "r2"])
             #expect(p1["Link"] == "</v2/_catalog?n=2&last=r2>; rel=\"next\"")

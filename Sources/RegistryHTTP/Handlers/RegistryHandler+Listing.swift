@@ -20,7 +20,8 @@ extension RegistryHandler {
     }
 
     func tags(_ request: Request, name: String) async throws -> HTTPResponse {
-        let n = try pageSize(request)
+        // distribution's `tags.maxtags`: a larger n is served as maxtags, with a Link.
+        let n = try pageSize(request).map { min($0, configuration.tagsMaxEntries) }
         let last = request.query["last"].flatMap { $0.isEmpty ? nil : $0 }
         let store = self.store
         // n=0: an empty page, but an unknown repository is still NAME_UNKNOWN.
@@ -41,8 +42,12 @@ extension RegistryHandler {
     }
 
     func catalog(_ request: Request) async throws -> HTTPResponse {
+        // distribution: 100 entries by default, n above `catalog.maxentries` is a 400.
         let max = configuration.catalogMaxEntries
-        let n = min(try pageSize(request) ?? max, max)
+        let n = try pageSize(request) ?? min(100, max)
+        if n > max {
+            throw RegistryError(.paginationNumberInvalid, detail: "n=\(n) exceeds the maximum of \(max)")
+        }
         let last = request.query["last"].flatMap { $0.isEmpty ? nil : $0 }
         let store = self.store
         var repos = n == 0 ? [] : try await io { try store.repositories(after: last, limit: n + 1) }

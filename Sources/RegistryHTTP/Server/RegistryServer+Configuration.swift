@@ -17,8 +17,11 @@ extension RegistryServer {
         public var readOnly: Bool = false
         /// Largest manifest body accepted (413 MANIFEST_INVALID beyond).
         public var manifestMaxSize: Int = 4 << 20
-        /// Upper bound on `n` for `/v2/_catalog` (also the default page size).
+        /// `catalog.maxentries`: `n` above it is 400 PAGINATION_NUMBER_INVALID;
+        /// without `n` a page holds min(100, this) entries (distribution's rules).
         public var catalogMaxEntries: Int = 1000
+        /// `tags.maxtags`: a tags list `n` above it is served as this many, with a Link.
+        public var tagsMaxEntries: Int = 1000
         /// `http.headers`: added to every response.
         public var extraHeaders: [(name: String, value: String)] = []
         /// `log.accesslog.disabled` inverted.
