@@ -55,7 +55,7 @@ struct InteropTests {
         let tmp = NSTemporaryDirectory() + "berth-interop-\(UUID().uuidString)"
         defer { if ProcessInfo.processInfo.environment["BERTH_KEEP"] == nil { try? FileManager.default.removeItem(atPath: tmp) } }
         let layer = try makeLayout(at: tmp + "/src")
-        try await TestRegistry.with { r in
+        try await TestRegistry.with({ $0.relativeURLs = false }) { r in
             let ref = "docker://127.0.0.1:\(r.port)/interop/app"
             let push = try await skopeo(["copy", "--preserve-digests", "--dest-tls-verify=false", "oci:\(tmp)/src:v1", "\(ref):v1"])
             #expect(push.0 == 0, "\(push.1)")

@@ -5,6 +5,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Prometheus
+import ServiceLifecycle
 import Testing
 @testable import RegistryHTTP
 
@@ -85,6 +86,31 @@ struct ServerLifecycleTests {
                 while (try? await it.next()) != nil {}
                 #expect(ContinuousClock.now - start < .seconds(3))
             }
+        }
+    }
+
+    @Test func runsAsServiceLifecycleService() async throws {
+        let memory = ProcessInfo.processInfo.environment["BERTH_HTTP_MEMORY_STORE"] == "1"
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("berth-http-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store: any RegistryStore = memory ? MemoryStore() : try Store.open(at: dir)
+        defer { (store as? Store)?.close() }
+        var config = RegistryServer.Configuration()
+        config.host = "127.0.0.1"
+        config.port = 0
+        config.accessLog = false
+        var logger = Logger(label: "t")
+        logger.logLevel = .critical
+        let server = RegistryServer(configuration: config, store: store, logger: logger)
+        let group = ServiceGroup(services: [server], logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let port = try await server.boundPort()
+            let r = try await TestHTTPClient.send(port: port, [TestRequest(.GET, "/v2/")])
+            #expect(r[0].status == .ok)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
         }
     }
 }

@@ -14,6 +14,8 @@ extension RegistryHandler {
         headers.add(name: "Content-Type", value: "application/octet-stream")
         headers.add(name: "Accept-Ranges", value: "bytes")
         headers.add(name: "ETag", value: "\"\(digest)\"")
+        // Content-addressed: never changes (distribution sends the same).
+        headers.add(name: "Cache-Control", value: "max-age=31536000")
 
         let rangeHeader = request.headers.first(name: "Range")
         if request.method == .HEAD && rangeHeader == nil {
