@@ -109,6 +109,7 @@ public final class Store: Sendable {
         guard let record = try meta.blob(digest) else {
             throw StoreError(.blobUnknown, "blob \(digest) is not stored")
         }
+        try checkHeader(record.location, digest: digest)
         return BlobReader(digest: digest, location: record.location, packs: packs)
     }
 
@@ -175,7 +176,14 @@ public final class Store: Sendable {
     public func manifest(repository: String, digest: BlobDigest) throws -> StoredManifest? {
         try checkOpen()
         guard let record = try meta.manifest(repository: repository, digest: digest) else { return nil }
-        return StoredManifest(digest: digest, mediaType: record.mediaType, bytes: try packs.readAll(record.location))
+        // Manifests are small and served whole: re-hash them on every read so
+        // a damaged record is an error, never content.
+        let bytes = try packs.readAll(record.location)
+        let actual = BlobDigest.compute(bytes, digest.algorithm)
+        guard actual == digest else {
+            throw StoreError(.corrupt, "manifest \(digest) in pack \(record.location.packID) @\(record.location.recordOffset) hashes to \(actual)")
+        }
+        return StoredManifest(digest: digest, mediaType: record.mediaType, bytes: bytes)
     }
 
     public func manifest(repository: String, tag: String) throws -> StoredManifest? {
@@ -238,6 +246,15 @@ public final class Store: Sendable {
     public func refcount(of digest: BlobDigest) throws -> UInt64? {
         try checkOpen()
         return try meta.blob(digest)?.refcount
+    }
+
+    /// The record header must pass its CRC, match the index and name `digest`
+    /// before any of the record's bytes are served.
+    func checkHeader(_ location: BlobLocation, digest: BlobDigest) throws {
+        let header = try packs.readHeader(location)
+        guard header.digest == digest else {
+            throw StoreError(.corrupt, "pack \(location.packID) @\(location.recordOffset) holds \(header.digest), index says \(digest)")
+        }
     }
 
     /// Re-reads the blob's record and payload and checks header CRC, payload
