@@ -13,7 +13,7 @@ struct ErrorMappingTests {
             (.uploadUnknown, "BLOB_UPLOAD_UNKNOWN", 404), (.digestMismatch, "DIGEST_INVALID", 400),
             (.sizeMismatch, "SIZE_INVALID", 400), (.outOfOrder, "RANGE_INVALID", 416),
             (.referenceUnknown, "MANIFEST_BLOB_UNKNOWN", 400), (.readOnly, "UNSUPPORTED", 405),
-            (.limitExceeded, "SIZE_INVALID", 413), (.closed, "UNAVAILABLE", 503),
+            (.limitExceeded, "INTERNAL_ERROR", 500), (.closed, "UNAVAILABLE", 503),
             (.io, "INTERNAL_ERROR", 500), (.corrupt, "INTERNAL_ERROR", 500),
             (.metadata, "INTERNAL_ERROR", 500), (.invalidArgument, "INTERNAL_ERROR", 500),
         ]
@@ -22,6 +22,14 @@ struct ErrorMappingTests {
             #expect(e.code.rawValue == oci, "\(code)")
             #expect(e.status.code == status, "\(code)")
         }
+    }
+
+    @Test func limitsDependOnTheOperation() {
+        let e = StoreError(.limitExceeded, "x")
+        #expect(RegistryError.from(e, during: .startUpload).status == .tooManyRequests)
+        #expect(RegistryError.from(e, during: .startUpload).code == .tooManyRequests)
+        #expect(RegistryError.from(e, during: .writeUpload).status == .payloadTooLarge)
+        #expect(RegistryError.from(e, during: .writeUpload).code == .sizeInvalid)
     }
 
     @Test func parseErrors() {

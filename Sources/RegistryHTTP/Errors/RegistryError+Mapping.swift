@@ -12,13 +12,20 @@ extension RegistryError {
     public static func from(_ error: any Error) -> RegistryError {
         switch error {
         case let e as RegistryError: return e
-        case let e as StoreError: return from(e)
+        case let e as StoreError: return from(e, during: .other)
         case let e as OCIParseError: return from(e)
         default: return RegistryError(.internalError)
         }
     }
 
-    public static func from(_ error: StoreError) -> RegistryError {
+    /// What the engine was doing, for codes whose meaning depends on it.
+    public enum StoreOperation: Sendable {
+        case startUpload
+        case writeUpload
+        case other
+    }
+
+    public static func from(_ error: StoreError, during operation: StoreOperation = .other) -> RegistryError {
         switch error.code {
         case .blobUnknown: return RegistryError(.blobUnknown, detail: error.message)
         case .manifestUnknown: return RegistryError(.manifestUnknown, detail: error.message)
@@ -30,7 +37,16 @@ extension RegistryError {
         case .outOfOrder: return RegistryError(.rangeInvalid, "Range not satisfiable", detail: error.message)
         case .referenceUnknown: return RegistryError(.manifestBlobUnknown, detail: error.message)
         case .limitExceeded:
-            return RegistryError(.sizeInvalid, "limit exceeded", status: .payloadTooLarge, detail: error.message)
+            switch operation {
+            case .startUpload:
+                return RegistryError(.tooManyRequests, "too many upload sessions", detail: error.message)
+            case .writeUpload:
+                return RegistryError(.sizeInvalid, "upload exceeds the maximum blob size", status: .payloadTooLarge,
+                                     detail: error.message)
+            case .other:
+                // e.g. the metadata map is full: the operator's problem, logged as a 500.
+                return RegistryError(.internalError)
+            }
         case .readOnly: return .readOnlyMode
         case .closed: return RegistryError(.unavailable, detail: "store closed")
         // Contract violations and engine failures are ours, not the client's.

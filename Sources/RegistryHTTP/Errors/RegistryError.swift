@@ -38,7 +38,7 @@ public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible
     public let code: Code
     public let status: HTTPResponseStatus
     public let message: String
-    /// Rendered as the `detail` member (JSON value); nil renders `null`... omitted.
+    /// Rendered as the `detail` member (a JSON string); omitted when nil.
     public let detail: String?
     /// Extra headers for this error (e.g. `Range` on a 416 upload, auth challenges).
     public var headers: [(String, String)]

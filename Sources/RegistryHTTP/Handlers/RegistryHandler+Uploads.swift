@@ -27,7 +27,7 @@ extension RegistryHandler {
         }
         if let digestParam = request.query["digest"] {
             let digest = try blobDigest(digestParam)
-            let session = try await io { try store.startUpload(repository: name) }
+            let session = try await newSession(name)
             do {
                 _ = try await appendBody(request, name: name, id: session.id, offset: 0)
                 let expected = contentLength(request)
@@ -40,7 +40,7 @@ extension RegistryHandler {
                 throw error
             }
         }
-        let session = try await io { try store.startUpload(repository: name) }
+        let session = try await newSession(name)
         var response = uploadResponse(request, name: name, status: session, code: .accepted)
         if let min = configuration.chunkMinLength {
             response.headers.add(name: "OCI-Chunk-Min-Length", value: String(min))
@@ -129,17 +129,9 @@ extension RegistryHandler {
     /// Streams the request body into the session; nil when the body was empty.
     /// `offset` applies to the first append (checked by the engine).
     func appendBody(_ request: Request, name: String, id: String, offset: UInt64?) async throws -> UploadStatus? {
-        let store = self.store
         var nextOffset = offset
         var last: UploadStatus? = nil
         var batch: ByteBuffer? = nil
-        func flush(_ buffer: ByteBuffer) async throws {
-            let at = nextOffset
-            nextOffset = nil
-            last = try await io {
-                try buffer.withUnsafeReadableBytes { try store.appendUpload(id: id, repository: name, offset: at, $0) }
-            }
-        }
         while let chunk = try await request.body.nextChunk() {
             if var b = batch {
                 b.writeImmutableBuffer(chunk)
@@ -149,11 +141,34 @@ extension RegistryHandler {
             }
             if let b = batch, b.readableBytes >= Self.appendBatch {
                 batch = nil
-                try await flush(b)
+                last = try await append(b, name: name, id: id, offset: nextOffset)
+                nextOffset = nil
             }
         }
-        if let b = batch, b.readableBytes > 0 { try await flush(b) }
+        if let b = batch, b.readableBytes > 0 {
+            last = try await append(b, name: name, id: id, offset: nextOffset)
+        }
         return last
+    }
+
+    private func append(_ buffer: ByteBuffer, name: String, id: String, offset: UInt64?) async throws -> UploadStatus {
+        let store = self.store
+        do {
+            return try await io {
+                try buffer.withUnsafeReadableBytes { try store.appendUpload(id: id, repository: name, offset: offset, $0) }
+            }
+        } catch let e as StoreError where e.code == .limitExceeded {
+            throw RegistryError.from(e, during: .writeUpload)
+        }
+    }
+
+    func newSession(_ name: String) async throws -> UploadStatus {
+        let store = self.store
+        do {
+            return try await io { try store.startUpload(repository: name) }
+        } catch let e as StoreError {
+            throw RegistryError.from(e, during: .startUpload)
+        }
     }
 
     static func rangeValue(_ offset: UInt64) -> String {
