@@ -1,3 +1,4 @@
+import CASEngine
 import Foundation
 import NIOHTTP1
 import Testing
@@ -267,6 +268,22 @@ struct BlobEndpointTests {
                 #expect(responses[1].text == "pipelined")
                 #expect(responses[4].text == "pipe")
             }
+        }
+    }
+
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["BERTH_HTTP_MEMORY_STORE"] != "1"))
+    func engineLimits() async throws {
+        var options = StoreOptions()
+        options.maxUploadSize = 10
+        options.maxUploadSessions = 1
+        try await TestRegistry.with(storeOptions: options) { r in
+            let loc = try #require(try await r.send(.POST, "/v2/l/blobs/uploads/")["Location"])
+            let second = try await r.send(.POST, "/v2/l/blobs/uploads/")
+            #expect(second.status == .tooManyRequests)
+            #expect(second.errorCode == "TOO_MANY_REQUESTS")
+            let big = try await r.send(.PATCH, loc, body: Array(repeating: 1, count: 20))
+            #expect(big.status == .payloadTooLarge)
+            #expect(big.errorCode == "SIZE_INVALID")
         }
     }
 }

@@ -12,6 +12,7 @@ struct TestRegistry: Sendable {
 
     static func with(_ configure: (inout RegistryServer.Configuration) -> Void = { _ in },
                      authorizer: any RequestAuthorizer = AllowAllAuthorizer(),
+                     storeOptions: StoreOptions = StoreOptions(),
                      _ body: (TestRegistry) async throws -> Void) async throws {
         let dir = FileManager.default.temporaryDirectory
             .appendingPathComponent("berth-http-\(UUID().uuidString)").path
@@ -21,7 +22,7 @@ struct TestRegistry: Sendable {
         if ProcessInfo.processInfo.environment["BERTH_HTTP_MEMORY_STORE"] == "1" {
             store = MemoryStore()
         } else {
-            let real = try Store.open(at: dir)
+            let real = try Store.open(at: dir, options: storeOptions)
             store = real
         }
         defer { (store as? Store)?.close() }
