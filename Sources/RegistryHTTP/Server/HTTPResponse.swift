@@ -6,8 +6,8 @@ import CASEngine
 import NIOCore
 import NIOHTTP1
 
-public struct HTTPResponse: Sendable {
-    public enum Body: Sendable {
+struct HTTPResponse: Sendable {
+    enum Body: Sendable {
         /// No body. `Content-Length` is whatever the handler set (HEAD answers
         /// carry the length of the body a GET would send), else 0.
         case none
@@ -16,11 +16,11 @@ public struct HTTPResponse: Sendable {
         case blob(any BlobContent, range: ClosedRange<UInt64>?)
     }
 
-    public var status: HTTPResponseStatus
-    public var headers: HTTPHeaders
-    public var body: Body
+    var status: HTTPResponseStatus
+    var headers: HTTPHeaders
+    var body: Body
 
-    public init(status: HTTPResponseStatus, headers: HTTPHeaders = HTTPHeaders(), body: Body = .none) {
+    init(status: HTTPResponseStatus, headers: HTTPHeaders = HTTPHeaders(), body: Body = .none) {
         self.status = status
         self.headers = headers
         self.body = body

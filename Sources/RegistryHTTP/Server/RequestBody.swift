@@ -11,12 +11,12 @@
 import NIOCore
 import NIOHTTP1
 
-public final class RequestBody {
+final class RequestBody {
     private var iterator: NIOAsyncChannelInboundStream<HTTPServerRequestPart>.AsyncIterator
     /// The current request's body has been read to its end.
-    public private(set) var finished = true
+    private(set) var finished = true
     /// Body bytes of the current request read so far.
-    public private(set) var bytesRead: Int = 0
+    private(set) var bytesRead: Int = 0
 
     init(_ iterator: NIOAsyncChannelInboundStream<HTTPServerRequestPart>.AsyncIterator) {
         self.iterator = iterator
@@ -36,7 +36,7 @@ public final class RequestBody {
     }
 
     /// Next body chunk of the current request; nil at its end.
-    public func nextChunk() async throws -> ByteBuffer? {
+    func nextChunk() async throws -> ByteBuffer? {
         guard !finished else { return nil }
         while let part = try await iterator.next() {
             switch part {
@@ -57,7 +57,7 @@ public final class RequestBody {
 
     /// Reads the whole body if it is at most `limit` bytes; nil (with the
     /// rest unread) when it is larger.
-    public func collect(upTo limit: Int) async throws -> [UInt8]? {
+    func collect(upTo limit: Int) async throws -> [UInt8]? {
         var out: [UInt8] = []
         while let chunk = try await nextChunk() {
             if out.count + chunk.readableBytes > limit { return nil }
