@@ -271,7 +271,7 @@ struct BlobEndpointTests {
         }
     }
 
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["BERTH_HTTP_MEMORY_STORE"] != "1"))
+    @Test
     func engineLimits() async throws {
         var options = StoreOptions()
         options.maxUploadSize = 10

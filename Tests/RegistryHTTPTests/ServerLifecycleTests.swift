@@ -15,8 +15,7 @@ struct ServerLifecycleTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("berth-http-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let memory = ProcessInfo.processInfo.environment["BERTH_HTTP_MEMORY_STORE"] == "1"
-        let store: any RegistryStore = memory ? MemoryStore() : try Store.open(at: dir)
+        let store = try Store.open(at: dir)
         let prometheus = PrometheusCollectorRegistry()
         prometheus.makeCounter(descriptor: MetricNameDescriptor(metricName: "berth_test", unitName: "counter", helpText: "test")).increment()
         var config = RegistryServer.Configuration()
@@ -46,8 +45,7 @@ struct ServerLifecycleTests {
             #expect(metrics.contains("berth_http_response_bytes_total"))
             #expect(metrics.contains("berth_http_request_duration_seconds"))
             #expect(responses[2].status == .notFound)
-            (store as? Store)?.close()
-            (store as? MemoryStore)?.close()
+            store.close()
             let unhealthy = try await TestHTTPClient.send(port: debugPort, [TestRequest(.GET, "/debug/health")])
             #expect(unhealthy[0].status == .serviceUnavailable)
             server.shutdown()
@@ -90,12 +88,11 @@ struct ServerLifecycleTests {
     }
 
     @Test func runsAsServiceLifecycleService() async throws {
-        let memory = ProcessInfo.processInfo.environment["BERTH_HTTP_MEMORY_STORE"] == "1"
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("berth-http-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store: any RegistryStore = memory ? MemoryStore() : try Store.open(at: dir)
-        defer { (store as? Store)?.close() }
+        let store = try Store.open(at: dir)
+        defer { store.close() }
         var config = RegistryServer.Configuration()
         config.host = "127.0.0.1"
         config.port = 0

@@ -97,7 +97,7 @@ struct EngineBench {
             let counter = Counter()
             let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
             let t = Measure.seconds {
-                DispatchQueue.concurrentPerform(iterations: threads) { worker in
+                Measure.onThreads(threads) { worker in
                     var n: UInt64 = 0
                     while DispatchTime.now().uptimeNanoseconds < deadline {
                         var blob = [UInt8](repeating: 0, count: 4096)

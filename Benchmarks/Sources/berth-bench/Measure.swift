@@ -9,6 +9,21 @@ enum Measure {
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 
+    /// Runs `body(i)` for i in 0..<count on `count` real threads at once
+    /// (DispatchQueue.concurrentPerform would cap it at the core count).
+    static func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        let group = DispatchGroup()
+        for i in 0..<count {
+            group.enter()
+            let thread = Thread {
+                body(i)
+                group.leave()
+            }
+            thread.start()
+        }
+        group.wait()
+    }
+
     static func median(_ xs: [Double]) -> Double {
         let s = xs.sorted()
         return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2

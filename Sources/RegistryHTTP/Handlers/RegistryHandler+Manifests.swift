@@ -71,11 +71,11 @@ extension RegistryHandler {
         switch ref {
         case .digest(let d):
             digest = try blobDigest(d.description)
-            if digest.algorithm == .sha256, digest.bytes != SHA256.hash(bytes) {
+            if BlobDigest.compute(bytes, digest.algorithm) != digest {
                 throw RegistryError(.digestInvalid, "manifest digest did not match", detail: d.description)
             }
         case .tag(let tag):
-            digest = BlobDigest(algorithm: .sha256, bytes: SHA256.hash(bytes))!
+            digest = BlobDigest.compute(bytes, .sha256)
             tags.append(tag)
         }
         for tag in request.query.all("tag") {

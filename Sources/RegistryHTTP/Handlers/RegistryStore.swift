@@ -1,5 +1,6 @@
 // The slice of the engine API RegistryHTTP uses. `CASEngine.Store` conforms;
-// tests may substitute an in-memory model. Every method may block: handlers
+// the seam a future
+// object-storage/PostgreSQL backend plugs into (DESIGN.md). Every method may block: handlers
 // call them only through `RegistryHandler.io` (thread pool).
 //
 // Thread safety: implementations must be safe to call from any thread.

@@ -18,14 +18,8 @@ struct TestRegistry: Sendable {
             .appendingPathComponent("berth-http-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store: any RegistryStore
-        if ProcessInfo.processInfo.environment["BERTH_HTTP_MEMORY_STORE"] == "1" {
-            store = MemoryStore()
-        } else {
-            let real = try Store.open(at: dir, options: storeOptions)
-            store = real
-        }
-        defer { (store as? Store)?.close() }
+        let store = try Store.open(at: dir, options: storeOptions)
+        defer { store.close() }
 
         var config = RegistryServer.Configuration()
         config.host = "127.0.0.1"
@@ -84,7 +78,7 @@ enum Fixtures {
     static let dockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
 
     static func sha256(_ bytes: [UInt8]) -> String {
-        "sha256:" + SHA256.hash(bytes).map { String(format: "%02x", $0) }.joined()
+        BlobDigest.compute(bytes, .sha256).description
     }
 
     static func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
