@@ -30,14 +30,7 @@ struct Serve: AsyncParsableCommand {
     var config: String?
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        let settings: RegistryConfiguration
-        do {
-            settings = try RegistryConfiguration.load(path: config ?? environment["REGISTRY_CONFIGURATION_PATH"],
-                                                      environment: environment)
-        } catch let error as ConfigurationError {
-            throw RegctlError("configuration: \(error)")
-        }
+        let settings = try loadConfiguration(config)
         LogSetup.bootstrap(settings.log)
         var logger = Logger(label: "berth")
         for (k, v) in settings.log.fields { logger[metadataKey: k] = .string(v) }
@@ -46,12 +39,7 @@ struct Serve: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
 
         let serverConfig = try ServerSettings.http(from: settings)
-        let store: Store
-        do {
-            store = try Store.open(at: settings.storage.filesystem.rootDirectory, options: ServerSettings.store(from: settings))
-        } catch let error as StoreError {
-            throw RegctlError("storage at \(settings.storage.filesystem.rootDirectory): \(error.message)")
-        }
+        let store = try openStore(settings.storage.filesystem.rootDirectory, options: ServerSettings.store(from: settings))
         defer { store.close() }
         logRecovery(store.recovery, logger: logger)
 
@@ -61,6 +49,9 @@ struct Serve: AsyncParsableCommand {
         if purging.enabled && !settings.storage.maintenance.readOnly.enabled {
             services.append(UploadPurger(store: store, age: purging.age, interval: purging.interval,
                                          dryRun: purging.dryRun, logger: logger))
+        }
+        if !settings.storage.maintenance.readOnly.enabled {
+            services.append(OnlineGC(store: store, settings: settings.berth.gc, logger: logger))
         }
         logger.info("serving", metadata: [
             "addr": "\(serverConfig.host):\(serverConfig.port)",

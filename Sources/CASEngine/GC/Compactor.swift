@@ -19,6 +19,7 @@ public struct CompactionReport: Sendable, Equatable {
     public var packsRewritten: [UInt32] = []
     public var recordsMoved: Int = 0
     public var bytesReclaimed: UInt64 = 0
+    public init() {}
 }
 
 extension Store {
