@@ -57,3 +57,22 @@ extension MetaStore {
         }
     }
 }
+
+extension MetaStore {
+    /// fsck --repair: sets a blob's refcount to the value recomputed from the
+    /// manifests' edges (zeroedAt follows the usual rule).
+    func repairRefcount(_ digest: BlobDigest, to count: UInt64, now: UInt64) throws {
+        try env.write { txn in
+            guard var rec = try getBlob(txn, digest), rec.refcount != count else { return }
+            let wasPositive = rec.refcount > 0
+            rec.refcount = count
+            if count == 0 {
+                if wasPositive { rec.zeroedAt = now }
+                try enqueue(txn, .blobZeroed(digest, at: rec.zeroedAt))
+            } else {
+                rec.zeroedAt = 0
+            }
+            try putBlob(txn, digest, rec)
+        }
+    }
+}
