@@ -1,0 +1,177 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One registry server process on 127.0.0.1 with its own temporary storage
+/// root, configured the way distribution is: `REGISTRY_*` environment.
+///
+/// The tests target `regctl serve`. Setting `BERTH_INTEROP_SERVER=docker-registry`
+/// runs the same tests against Debian's distribution binary instead, which is
+/// how the harness itself is validated against a reference implementation.
+final class RegistryProcess {
+    enum Kind: String {
+        case regctl
+        case dockerRegistry = "docker-registry"
+
+        /// The server under test: regctl unless the environment says otherwise.
+        static var underTest: Kind {
+            let name = ProcessInfo.processInfo.environment["BERTH_INTEROP_SERVER"] ?? "regctl"
+            return Kind(rawValue: name) ?? .regctl
+        }
+    }
+
+    let kind: Kind
+    let port: Int
+    /// Scratch directory of this server: storage root, config, log.
+    let directory: URL
+    private let process: Process
+    private let logURL: URL
+    private var stopped = false
+
+    /// `127.0.0.1:<port>`, what clients put in front of a repository name.
+    var host: String { "127.0.0.1:\(port)" }
+    var baseURL: String { "http://\(host)" }
+
+    private init(kind: Kind, port: Int, directory: URL, process: Process, logURL: URL) {
+        self.kind = kind
+        self.port = port
+        self.directory = directory
+        self.process = process
+        self.logURL = logURL
+    }
+
+    deinit { stop() }
+
+    /// Starts a server and waits until `GET /v2/` answers 200.
+    static func start(_ kind: Kind = .underTest, readinessTimeout: TimeInterval = 15) throws -> RegistryProcess {
+        let fm = FileManager.default
+        let directory = fm.temporaryDirectory.appendingPathComponent("berth-interop-\(UUID().uuidString)")
+        let root = directory.appendingPathComponent("storage")
+        try fm.createDirectory(at: root, withIntermediateDirectories: true)
+        let port = try FreePort.pick()
+        let env = [
+            "REGISTRY_HTTP_ADDR": "127.0.0.1:\(port)",
+            "REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY": root.path,
+            "REGISTRY_STORAGE_DELETE_ENABLED": "true",
+            "REGISTRY_LOG_LEVEL": "info",
+        ]
+
+        let executable: URL
+        var arguments = ["serve"]
+        switch kind {
+        case .regctl:
+            executable = try regctlExecutable()
+        case .dockerRegistry:
+            executable = URL(fileURLWithPath: try Command.require("docker-registry", package: "docker-registry"))
+            // distribution needs a config file; the environment still overrides it.
+            let config = directory.appendingPathComponent("config.yml")
+            try """
+                version: 0.1
+                storage:
+                  filesystem:
+                    rootdirectory: \(root.path)
+                  delete:
+                    enabled: true
+                http:
+                  addr: 127.0.0.1:\(port)
+
+                """.write(to: config, atomically: true, encoding: .utf8)
+            arguments.append(config.path)
+        }
+
+        let logURL = directory.appendingPathComponent("server.log")
+        _ = fm.createFile(atPath: logURL.path, contents: nil)
+        let log = try FileHandle(forWritingTo: logURL)
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        process.currentDirectoryURL = directory
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        try? log.close()
+
+        let server = RegistryProcess(kind: kind, port: port, directory: directory, process: process, logURL: logURL)
+        let deadline = Date().addingTimeInterval(readinessTimeout)
+        while Date() < deadline {
+            if !process.isRunning {
+                let message = "\(kind.rawValue) exited with status \(process.terminationStatus) before it was ready:\n\(server.log)"
+                server.stop()
+                throw InteropError(message)
+            }
+            if let response = try? HTTPProbe.request(url: "\(server.baseURL)/v2/", timeout: 2),
+                response.status == 200
+            {
+                return server
+            }
+            usleep(100_000)
+        }
+        let message = "\(kind.rawValue) did not answer 200 on \(server.baseURL)/v2/ within \(Int(readinessTimeout)) s:\n\(server.log)"
+        server.stop()
+        throw InteropError(message)
+    }
+
+    /// The server's stdout and stderr so far (for failure messages).
+    var log: String {
+        String(decoding: (try? Data(contentsOf: logURL)) ?? Data(), as: UTF8.self)
+    }
+
+    /// SIGTERM, SIGKILL after 5 s, then the scratch directory goes. Idempotent.
+    func stop() {
+        guard !stopped else { return }
+        stopped = true
+        if process.isRunning {
+            process.terminate()
+            let deadline = Date().addingTimeInterval(5)
+            while process.isRunning && Date() < deadline { usleep(20_000) }
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// `regctl` is built next to the test bundle; fall back to the package's
+    /// `.build/debug` when the runner's argv[0] says nothing useful.
+    static func regctlExecutable() throws -> URL {
+        let fm = FileManager.default
+        var candidates: [URL] = []
+        let argv0 = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = argv0.deletingLastPathComponent()
+        // …/debug/BerthPackageTests.xctest[/Contents/MacOS/BerthPackageTests]
+        for _ in 0..<4 {
+            candidates.append(dir.appendingPathComponent("regctl"))
+            dir = dir.deletingLastPathComponent()
+        }
+        let packageRoot = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent()  // Support
+            .deletingLastPathComponent()  // InteropTests
+            .deletingLastPathComponent()  // Tests
+            .deletingLastPathComponent()
+        candidates.append(packageRoot.appendingPathComponent(".build/debug/regctl"))
+        for candidate in candidates where fm.isExecutableFile(atPath: candidate.path) {
+            return candidate
+        }
+        throw InteropError(
+            "regctl executable not found (looked at \(candidates.map(\.path).joined(separator: ", "))); "
+                + "build it with `swift build --build-tests`")
+    }
+}
+
+/// Starts a server for the duration of `body` and always stops it.
+func withRegistry<T>(_ kind: RegistryProcess.Kind = .underTest, _ body: (RegistryProcess) throws -> T) throws -> T {
+    let server = try RegistryProcess.start(kind)
+    defer { server.stop() }
+    do {
+        return try body(server)
+    } catch {
+        throw InteropError("\(error)\n--- \(server.kind.rawValue) log (tail) ---\n\(String(server.log.suffix(4000)))")
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+
+/// skopeo (containers/image) as docker, podman and CRI-O use the registry.
+///
+/// `--insecure-policy` because signature policy is not what these tests are
+/// about; TLS verification is off because the server is plain HTTP on 127.0.0.1.
+enum Skopeo {
+    static func executable() throws -> String {
+        try Command.require("skopeo", package: "skopeo (Debian: apt-get install skopeo)")
+    }
+
+    static func copy(_ source: String, _ destination: String, all: Bool = false, preserveDigests: Bool = true) throws {
+        var args = ["--insecure-policy", "copy", "--quiet", "--src-tls-verify=false", "--dest-tls-verify=false"]
+        if all { args.append("--all") }
+        if preserveDigests { args.append("--preserve-digests") }
+        args += [source, destination]
+        try Command.check(try executable(), args)
+    }
+
+    /// The manifest bytes exactly as the registry serves them.
+    static func inspectRaw(_ reference: String) throws -> Data {
+        try Command.check(try executable(), ["--insecure-policy", "inspect", "--raw", "--tls-verify=false", reference]).stdout
+    }
+
+    /// Runs `inspect --raw` and returns the whole result, for expected failures.
+    static func tryInspectRaw(_ reference: String) throws -> CommandResult {
+        try Command.run(try executable(), ["--insecure-policy", "inspect", "--raw", "--tls-verify=false", reference])
+    }
+
+    static func delete(_ reference: String) throws {
+        try Command.check(try executable(), ["--insecure-policy", "delete", "--tls-verify=false", reference])
+    }
+}
