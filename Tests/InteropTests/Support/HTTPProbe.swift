@@ -11,8 +11,8 @@ struct HTTPResponse {
     func header(_ name: String) -> String? { headers[name.lowercased()] }
 
     func json() throws -> [String: Any] {
-        guard let object = try JSONSerialization.jsonObject(with: body) as? [String: Any] else {
-            throw InteropError("response body is not a JSON object: \(String(decoding: body, as: UTF8.self))")
+        guard let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else {
+            throw InteropError("HTTP \(status) body is not a JSON object: \(String(decoding: body.prefix(500), as: UTF8.self))")
         }
         return object
     }
@@ -40,7 +40,7 @@ enum HTTPProbe {
         let rawHeaders = String(decoding: (try? Data(contentsOf: headerFile)) ?? Data(), as: UTF8.self)
         var status = 0
         var parsed: [String: String] = [:]
-        for line in rawHeaders.split(whereSeparator: { $0 == "\r" || $0 == "\n" }) {
+        for line in rawHeaders.split(whereSeparator: \.isNewline) {
             if line.hasPrefix("HTTP/") {
                 // A later status line (after 100 Continue) replaces the earlier one.
                 status = Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
