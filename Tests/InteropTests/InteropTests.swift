@@ -174,7 +174,7 @@ struct InteropTests {
             let pushed = try Oras.run(
                 Oras.pushScript,
                 [target, "payload.bin:application/vnd.example.payload.v1", "config.json:\(artifactConfigType)",
-                 #"{"org.example.purpose":"interop"}"#],
+                 #"{"org.example.purpose":"interop"}"#, "0"],
                 in: pushDir)
             #expect(pushed["status"] as? Int == 201)
             let digest = try #require(pushed["digest"] as? String, "manifest PUT answered no Docker-Content-Digest")
@@ -189,11 +189,23 @@ struct InteropTests {
             #expect((pulled["files"] as? [String])?.count == 1)
             #expect(try Data(contentsOf: pullDir.appendingPathComponent("payload.bin")) == payload)
 
+            // The same file again through chunked PATCH uploads (16 KiB chunks).
+            let chunkedTarget = "\(server.host)/interop/chunked:v1"
+            let chunked = try Oras.run(
+                Oras.pushScript,
+                [chunkedTarget, "payload.bin:application/vnd.example.payload.v1", "config.json:\(artifactConfigType)",
+                 #"{"org.example.purpose":"interop"}"#, "16384"],
+                in: pushDir)
+            #expect(chunked["status"] as? Int == 201)
+            let chunkedPull = work.path("pull-chunked")
+            _ = try Oras.run(Oras.pullScript, [chunkedTarget, chunkedPull.path], in: pushDir)
+            #expect(try Data(contentsOf: chunkedPull.appendingPathComponent("payload.bin")) == payload)
+
             let size = try #require(pushed["manifestSize"] as? Int)
             let referrer = try Oras.run(
                 Oras.pushScript,
                 ["\(server.host)/interop/artifact:sbom", "sbom.json:application/vnd.example.sbom.v1+json",
-                 "sbom-config-absent.json:\(sbomType)", #"{"org.example.kind":"sbom"}"#,
+                 "sbom-config-absent.json:\(sbomType)", #"{"org.example.kind":"sbom"}"#, "0",
                  MediaTypes.imageManifest, digest, String(size)],
                 in: pushDir)
             #expect(referrer["status"] as? Int == 201)

@@ -29,19 +29,22 @@ enum Oras {
     }
 
     /// argv: result, target, file:mediaType, config-file:config-mediaType,
-    /// annotation JSON, [subject mediaType, subject digest, subject size].
-    /// Pushes with oras' own `push` (monolithic blob uploads, manifest PUT);
-    /// the subject, when given, makes the manifest a referrer.
+    /// annotation JSON, chunk size (0: monolithic uploads, else chunked PATCHes
+    /// of that many bytes), [subject mediaType, subject digest, subject size].
+    /// Pushes with oras' own `push`; the subject, when given, makes the
+    /// manifest a referrer.
     static let pushScript = #"""
         import json, sys
         import oras.oci, oras.provider
-        result, target, file_ref, config_ref, annotations = sys.argv[1:6]
+        result, target, file_ref, config_ref, annotations, chunk = sys.argv[1:7]
         subject = None
-        if len(sys.argv) > 6:
-            subject = oras.oci.Subject(mediaType=sys.argv[6], digest=sys.argv[7], size=int(sys.argv[8]))
+        if len(sys.argv) > 7:
+            subject = oras.oci.Subject(mediaType=sys.argv[7], digest=sys.argv[8], size=int(sys.argv[9]))
         registry = oras.provider.Registry(insecure=True)
+        options = {"do_chunked": True, "chunk_size": int(chunk)} if int(chunk) > 0 else {}
         response = registry.push(target=target, files=[file_ref], manifest_config=config_ref,
-                                 manifest_annotations=json.loads(annotations), subject=subject, quiet=True)
+                                 manifest_annotations=json.loads(annotations), subject=subject, quiet=True,
+                                 **options)
         container = registry.get_container(target)
         raw = registry.do_request(f"{registry.prefix}://{container.manifest_url()}", "GET",
                                   headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})

@@ -49,7 +49,7 @@ final class RegistryProcess {
     /// Starts a server and waits until `GET /v2/` answers 200.
     static func start(_ kind: Kind = .underTest, readinessTimeout: TimeInterval = 15) throws -> RegistryProcess {
         let fm = FileManager.default
-        let directory = fm.temporaryDirectory.appendingPathComponent("berth-interop-\(UUID().uuidString)")
+        let directory = fm.temporaryDirectory.appendingPathComponent("berth-interoptests-\(UUID().uuidString)")
         let root = directory.appendingPathComponent("storage")
         try fm.createDirectory(at: root, withIntermediateDirectories: true)
         let port = try FreePort.pick()
