@@ -43,6 +43,20 @@ struct InteropTests {
                 #expect(try back.blob(blob.digest) == layout.blob(blob.digest), "blob \(blob.digest) differs")
             }
 
+            #expect(try Skopeo.listTags("docker://\(server.host)/interop/app") == ["v1"])
+
+            // Registry to registry: skopeo mounts the blobs across repositories.
+            let mirror = "docker://\(server.host)/interop/mirror:v1"
+            try Skopeo.copy(remote, mirror)
+            #expect(try SHA256.digest(of: Skopeo.inspectRaw(mirror)) == image.manifest.digest)
+            for blob in [image.config] + image.layers {
+                let head = try HTTPProbe.request(
+                    method: "HEAD", url: "\(server.baseURL)/v2/interop/mirror/blobs/\(blob.digest)")
+                #expect(head.status == 200)
+                #expect(head.header("Content-Length") == String(blob.size))
+                #expect(head.header("Docker-Content-Digest") == blob.digest)
+            }
+
             // The same image pulled by digest instead of by tag.
             let byDigest = OCILayout(at: work.path("by-digest"))
             try Skopeo.copy(

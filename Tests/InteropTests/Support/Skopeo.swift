@@ -27,6 +27,13 @@ enum Skopeo {
         try Command.run(try executable(), ["--insecure-policy", "inspect", "--raw", "--tls-verify=false", reference])
     }
 
+    /// Tags of a repository (`GET /v2/<name>/tags/list`, following pagination).
+    static func listTags(_ repository: String) throws -> [String] {
+        let result = try Command.check(try executable(), ["--insecure-policy", "list-tags", "--tls-verify=false", repository])
+        let object = try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any]
+        return object?["Tags"] as? [String] ?? []
+    }
+
     static func delete(_ reference: String) throws {
         try Command.check(try executable(), ["--insecure-policy", "delete", "--tls-verify=false", reference])
     }
