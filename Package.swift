@@ -45,7 +45,7 @@ let package = Package(
                 "COpenSSL", "CLZ4", "CLMDB",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            exclude: ["FORMAT.md", "RECOVERY.md"]
+            exclude: ["FORMAT.md", "RECOVERY.md", "Index/SCHEMA.md"]
         ),
         .target(
             name: "RegistryConfig",

@@ -2,55 +2,156 @@
 //
 // Thread safety: every method may be called from any thread concurrently.
 // Every method may block on disk I/O: callers on an event loop must offload
-// (RegistryHTTP uses NIOThreadPool).
-//
-// CONTRACT (bodies land with the pack and metadata layers):
-//   - Repository names and tags are validated by the caller (OCIModel); the
-//     engine only rejects empty strings and NUL bytes with `.invalidArgument`.
-//   - Writes acknowledge only after the durability order of RECOVERY.md.
+// (RegistryHTTP uses NIOThreadPool). Reads are LMDB read transactions plus
+// preads; they never wait for writers.
+// Invariants:
+//   1. A write is acknowledged (returns) only after the durability order of
+//      RECOVERY.md: payload fsync'd, pack header/rename durable, LMDB commit.
+//   2. Repository names and tags are validated by the caller (OCIModel); the
+//      engine rejects only empty strings and NUL bytes (`.invalidArgument`).
+//   3. A blob whose bytes do not hash to its declared digest is never indexed.
+
+import Foundation
+import Synchronization
 
 public final class Store: Sendable {
+    let layout: StorageLayout
+    let options: StoreOptions
+    let packs: PackStore
+    let meta: MetaStore
+    let committer: GroupCommitter
+    let sessions = UploadSessions()
+    let format: FormatFile
+    /// Facts about what open() found and repaired (torn tails, orphan uploads).
+    public let recovery: RecoveryReport
+    private let lock: Mutex<RootLockBox?>
+    private let clock: @Sendable () -> UInt64
+
     /// Opens (creating if needed) the store at `root`; takes the root's flock.
     /// Throws `.locked` if another process serves the root.
-    public static func open(at root: String, options: StoreOptions = StoreOptions()) throws -> Store { fatalError("pending") }
+    public static func open(at root: String, options: StoreOptions = StoreOptions()) throws -> Store {
+        try Store(root: root, options: options, clock: { UInt64(Date().timeIntervalSince1970) })
+    }
+
+    init(root: String, options: StoreOptions, clock: @escaping @Sendable () -> UInt64) throws {
+        let layout = StorageLayout(root: root)
+        try layout.createDirectories()
+        let lockBox = RootLockBox(try RootLock(path: layout.lockFile))
+        self.layout = layout
+        self.options = options
+        self.clock = clock
+        self.format = try FormatFile.loadOrCreate(at: layout.formatFile, directory: layout.root, now: clock())
+        self.meta = try MetaStore(directory: layout.metaDirectory, mapSize: options.metadataMapSize, readOnly: options.readOnly)
+        self.packs = try PackStore(layout: layout, maxSharedPackSize: options.maxSharedPackSize, compression: options.compression)
+        self.committer = GroupCommitter(packs: packs, meta: meta, clock: clock)
+        self.lock = Mutex(lockBox)
+        self.recovery = try Store.recoverUploads(packs: packs, meta: meta, readOnly: options.readOnly,
+                                                 packReport: packs.recoveryReport)
+    }
 
     /// Releases the lock and file descriptors. Further calls throw `.closed`.
-    public func close() {}
+    public func close() {
+        let box = lock.withLock { l -> RootLockBox? in
+            defer { l = nil }
+            return l
+        }
+        guard box != nil else { return }
+        sessions.closeAll()
+        meta.close()
+        _ = box
+    }
+
+    var now: UInt64 { clock() }
+
+    func checkOpen() throws {
+        if lock.withLock({ $0 == nil }) { throw StoreError(.closed, "the store is closed") }
+    }
+
+    func checkWritable() throws {
+        try checkOpen()
+        if options.readOnly { throw StoreError(.readOnly, "the store is read-only") }
+    }
+
+    static func checkName(_ s: String, _ what: String) throws {
+        if s.isEmpty || s.utf8.contains(0) {
+            throw StoreError(.invalidArgument, "\(what) must be non-empty and contain no NUL byte")
+        }
+    }
 
     // MARK: Blobs
 
     /// Global lookup (any repository).
-    public func stat(_ digest: BlobDigest) throws -> BlobInfo? { fatalError("pending") }
+    public func stat(_ digest: BlobDigest) throws -> BlobInfo? {
+        try checkOpen()
+        return try meta.blob(digest).map { BlobInfo(digest: digest, size: $0.location.rawLength, refcount: $0.refcount) }
+    }
+
     /// Lookup scoped to a repository: the blob is linked there (uploaded or
-    /// mounted) or referenced by one of its manifests.
-    public func stat(_ digest: BlobDigest, in repository: String) throws -> BlobInfo? { fatalError("pending") }
+    /// mounted) or is a manifest of the repository.
+    public func stat(_ digest: BlobDigest, in repository: String) throws -> BlobInfo? {
+        try checkOpen()
+        guard try isAvailable(digest, in: repository) else { return nil }
+        return try stat(digest)
+    }
+
+    func isAvailable(_ digest: BlobDigest, in repository: String) throws -> Bool {
+        try meta.isLinked(repository: repository, digest: digest)
+            || meta.manifest(repository: repository, digest: digest) != nil
+    }
+
     /// Opens the blob for reading; `repository` nil means global.
     /// Throws `.blobUnknown` when absent (or not in the repository).
-    public func openBlob(_ digest: BlobDigest, in repository: String?) throws -> BlobReader { fatalError("pending") }
+    public func openBlob(_ digest: BlobDigest, in repository: String?) throws -> BlobReader {
+        try checkOpen()
+        if let repository, try !isAvailable(digest, in: repository) {
+            throw StoreError(.blobUnknown, "blob \(digest) is not in repository \(repository)")
+        }
+        guard let record = try meta.blob(digest) else {
+            throw StoreError(.blobUnknown, "blob \(digest) is not stored")
+        }
+        try checkHeader(record.location, digest: digest)
+        return BlobReader(digest: digest, location: record.location, packs: packs)
+    }
+
     /// Links an existing blob into `repository`. `from` nil: anonymous mount
     /// (any repository's blob). Returns nil when the blob is not available.
-    public func mountBlob(_ digest: BlobDigest, into repository: String, from: String?) throws -> BlobInfo? { fatalError("pending") }
+    public func mountBlob(_ digest: BlobDigest, into repository: String, from: String?) throws -> BlobInfo? {
+        try checkWritable()
+        try Store.checkName(repository, "repository")
+        if let from, try !isAvailable(digest, in: from) { return nil }
+        guard try meta.link(repository: repository, digest: digest, now: now) else { return nil }
+        return try stat(digest)
+    }
+
     /// Removes the repository's link to the blob. Throws `.blobUnknown`.
-    public func deleteBlob(_ digest: BlobDigest, in repository: String) throws { fatalError("pending") }
+    public func deleteBlob(_ digest: BlobDigest, in repository: String) throws {
+        try checkWritable()
+        guard try meta.unlink(repository: repository, digest: digest) else {
+            throw StoreError(.blobUnknown, "blob \(digest) is not linked in repository \(repository)")
+        }
+    }
+
     /// Stores small content in one call and links it (tests, monolithic small PUT).
     @discardableResult
-    public func putBlob(_ bytes: [UInt8], digest: BlobDigest, repository: String) throws -> BlobInfo { fatalError("pending") }
+    public func putBlob(_ bytes: [UInt8], digest: BlobDigest, repository: String) throws -> BlobInfo {
+        try checkWritable()
+        try Store.checkName(repository, "repository")
+        let actual = bytes.withUnsafeBytes { StreamingHasher.digest($0, digest.algorithm) }
+        guard actual == digest else {
+            throw StoreError(.digestMismatch, "content hashes to \(actual), not \(digest)")
+        }
+        let record = try storeSmall(bytes, digest: digest, linkTo: repository)
+        return BlobInfo(digest: digest, size: record.location.rawLength, refcount: record.refcount)
+    }
 
-    // MARK: Uploads
-
-    public func startUpload(repository: String) throws -> UploadStatus { fatalError("pending") }
-    /// Throws `.uploadUnknown` if the id is unknown or belongs to another repository.
-    public func uploadStatus(id: String, repository: String) throws -> UploadStatus { fatalError("pending") }
-    /// Appends at `offset` (nil: at the current end). `.outOfOrder` if `offset`
-    /// is not the current end. Returns the new status.
-    public func appendUpload(id: String, repository: String, offset: UInt64?, _ bytes: UnsafeRawBufferPointer) throws -> UploadStatus { fatalError("pending") }
-    /// Verifies size/digest, makes the blob durable and visible, links it into
-    /// the repository, removes the session. On `.digestMismatch` or
-    /// `.sizeMismatch` the session is removed and nothing is stored.
-    public func commitUpload(id: String, repository: String, digest: BlobDigest, expectedSize: UInt64? = nil) throws -> BlobInfo { fatalError("pending") }
-    public func cancelUpload(id: String, repository: String) throws { fatalError("pending") }
-    /// Removes sessions started more than `olderThan` seconds ago; returns them.
-    public func purgeUploads(olderThan: UInt64, dryRun: Bool) throws -> [UploadStatus] { fatalError("pending") }
+    /// Indexes verified small content, deduplicating against what is stored.
+    func storeSmall(_ bytes: [UInt8], digest: BlobDigest, linkTo repository: String?) throws -> BlobRecord {
+        if let existing = try meta.blob(digest) {
+            if let repository { _ = try meta.link(repository: repository, digest: digest, now: now) }
+            return existing
+        }
+        return try committer.commit([.init(digest: digest, bytes: bytes, linkTo: repository)])[0]
+    }
 
     // MARK: Manifests and tags
 
@@ -59,39 +160,164 @@ public final class Store: Sendable {
     /// repository and points each of `tags` at it, all in one transaction.
     /// `.referenceUnknown` (message names the digest) when a reference is
     /// neither a blob nor a manifest of the repository.
-    public func putManifest(repository: String, digest: BlobDigest, bytes: [UInt8], edges: ManifestEdges, tags: [String]) throws { fatalError("pending") }
-    public func manifest(repository: String, digest: BlobDigest) throws -> StoredManifest? { fatalError("pending") }
-    public func manifest(repository: String, tag: String) throws -> StoredManifest? { fatalError("pending") }
-    /// Digest and media type without reading bytes (HEAD).
-    public func resolve(repository: String, tag: String) throws -> BlobDigest? { fatalError("pending") }
+    public func putManifest(repository: String, digest: BlobDigest, bytes: [UInt8], edges: ManifestEdges, tags: [String]) throws {
+        try checkWritable()
+        try Store.checkName(repository, "repository")
+        for tag in tags { try Store.checkName(tag, "tag") }
+        let actual = bytes.withUnsafeBytes { StreamingHasher.digest($0, digest.algorithm) }
+        guard actual == digest else {
+            throw StoreError(.digestMismatch, "manifest hashes to \(actual), not \(digest)")
+        }
+        let record = try storeSmall(bytes, digest: digest, linkTo: nil)
+        try meta.putManifest(repository: repository, digest: digest, location: record.location,
+                             edges: edges, tags: tags, now: now)
+    }
+
+    public func manifest(repository: String, digest: BlobDigest) throws -> StoredManifest? {
+        try checkOpen()
+        guard let record = try meta.manifest(repository: repository, digest: digest) else { return nil }
+        // Manifests are small and served whole: re-hash them on every read so
+        // a damaged record is an error, never content.
+        let bytes = try packs.readAll(record.location)
+        let actual = BlobDigest.compute(bytes, digest.algorithm)
+        guard actual == digest else {
+            throw StoreError(.corrupt, "manifest \(digest) in pack \(record.location.packID) @\(record.location.recordOffset) hashes to \(actual)")
+        }
+        return StoredManifest(digest: digest, mediaType: record.mediaType, bytes: bytes)
+    }
+
+    public func manifest(repository: String, tag: String) throws -> StoredManifest? {
+        guard let digest = try resolve(repository: repository, tag: tag) else { return nil }
+        return try manifest(repository: repository, digest: digest)
+    }
+
+    /// The digest a tag points at (HEAD by tag needs no bytes).
+    public func resolve(repository: String, tag: String) throws -> BlobDigest? {
+        try checkOpen()
+        return try meta.resolveTag(repository: repository, tag: tag)
+    }
+
+    /// Media type and size of a manifest without reading its bytes.
+    public func manifestInfo(repository: String, digest: BlobDigest) throws -> (mediaType: String, size: UInt64)? {
+        try checkOpen()
+        return try meta.manifest(repository: repository, digest: digest).map { ($0.mediaType, $0.location.rawLength) }
+    }
+
     /// Deletes the manifest from the repository, and every tag pointing at it.
     /// Throws `.manifestUnknown`.
-    public func deleteManifest(repository: String, digest: BlobDigest) throws { fatalError("pending") }
+    public func deleteManifest(repository: String, digest: BlobDigest) throws {
+        try checkWritable()
+        try meta.deleteManifest(repository: repository, digest: digest, now: now)
+    }
+
     /// Throws `.tagUnknown`.
-    public func deleteTag(repository: String, tag: String) throws { fatalError("pending") }
+    public func deleteTag(repository: String, tag: String) throws {
+        try checkWritable()
+        try meta.deleteTag(repository: repository, tag: tag, now: now)
+    }
+
     /// Tags in lexical (byte) order after `after`, at most `limit`; nil if the
     /// repository is unknown.
-    public func tags(repository: String, after: String?, limit: Int?) throws -> [String]? { fatalError("pending") }
+    public func tags(repository: String, after: String?, limit: Int?) throws -> [String]? {
+        try checkOpen()
+        return try meta.tags(repository: repository, after: after, limit: limit)
+    }
+
     /// Repository names in lexical order after `after`, at most `limit`.
-    public func repositories(after: String?, limit: Int?) throws -> [String] { fatalError("pending") }
-    /// Manifests of `repository` whose subject is `subject`, optionally only those
-    /// of one artifact type.
-    public func referrers(repository: String, subject: BlobDigest, artifactType: String?) throws -> [Referrer] { fatalError("pending") }
-    public func tagHistory(repository: String, tag: String) throws -> [TagHistoryEntry] { fatalError("pending") }
+    public func repositories(after: String?, limit: Int?) throws -> [String] {
+        try checkOpen()
+        return try meta.repositories(after: after, limit: limit)
+    }
+
+    /// Manifests of `repository` whose subject is `subject`, optionally only
+    /// those of one artifact type.
+    public func referrers(repository: String, subject: BlobDigest, artifactType: String?) throws -> [Referrer] {
+        try checkOpen()
+        return try meta.referrers(repository: repository, subject: subject, artifactType: artifactType)
+    }
+
+    public func tagHistory(repository: String, tag: String) throws -> [TagHistoryEntry] {
+        try checkOpen()
+        return try meta.tagHistory(repository: repository, tag: tag)
+    }
+
+    /// The blob's refcount (nil when not stored): how many (repository,
+    /// manifest) holders reference it.
+    public func refcount(of digest: BlobDigest) throws -> UInt64? {
+        try checkOpen()
+        return try meta.blob(digest)?.refcount
+    }
+
+    /// The record header must pass its CRC, match the index and name `digest`
+    /// before any of the record's bytes are served.
+    func checkHeader(_ location: BlobLocation, digest: BlobDigest) throws {
+        let header = try packs.readHeader(location)
+        guard header.digest == digest else {
+            throw StoreError(.corrupt, "pack \(location.packID) @\(location.recordOffset) holds \(header.digest), index says \(digest)")
+        }
+    }
+
+    /// Re-reads the blob's record and payload and checks header CRC, payload
+    /// CRC and digest. Throws `.corrupt` or `.blobUnknown`.
+    public func verify(_ digest: BlobDigest) throws {
+        try checkOpen()
+        guard let record = try meta.blob(digest) else {
+            throw StoreError(.blobUnknown, "blob \(digest) is not stored")
+        }
+        try packs.verify(record.location, digest: digest)
+    }
 }
 
-/// A readable blob. Owns no descriptor until `makeDescriptor` hands one out.
+/// Holds the noncopyable root lock inside a Mutex.
+final class RootLockBox: Sendable {
+    // The lock is only ever released by deinit (closing the descriptor).
+    let lock: RootLock
+    init(_ lock: consuming RootLock) { self.lock = lock }
+}
+
+/// A readable blob.
+///
+/// Thread safety: immutable; reads are preads on the pack layer's shared
+/// descriptors, safe from any thread.
 public final class BlobReader: Sendable {
     public let digest: BlobDigest
     /// Original (uncompressed) size.
     public let size: UInt64
+    let location: BlobLocation
+    let packs: PackStore
 
-    init(digest: BlobDigest, size: UInt64) { self.digest = digest; self.size = size }
+    init(digest: BlobDigest, location: BlobLocation, packs: PackStore) {
+        self.digest = digest
+        self.size = location.rawLength
+        self.location = location
+        self.packs = packs
+    }
 
     /// For zero-copy sends: a new file descriptor the caller owns (must close)
     /// and the file offset where the original bytes start; nil when the blob is
     /// stored compressed (use `read`).
-    public func makeDescriptor() throws -> (fd: Int32, offset: UInt64)? { fatalError("pending") }
+    public func makeDescriptor() throws -> (fd: Int32, offset: UInt64)? {
+        if location.flags.contains(.lz4) { return nil }
+        return (try packs.duplicateDescriptor(location), location.payloadOffset)
+    }
+
     /// Original bytes `offset ..< offset+length` (clamped to the end).
-    public func read(offset: UInt64, length: Int) throws -> [UInt8] { fatalError("pending") }
+    public func read(offset: UInt64, length: Int) throws -> [UInt8] {
+        try packs.read(location, offset: offset, length: length)
+    }
+}
+
+extension Store {
+    /// Benchmarks only: indexes synthetic entries (no pack bytes behind them)
+    /// so digest lookups can be measured over a large index quickly. Never
+    /// call this on a store that serves data.
+    @_spi(Benchmarks)
+    public func _indexForBenchmark(_ digests: [BlobDigest]) throws {
+        let rows = digests.enumerated().map { i, d in
+            (digest: d, location: BlobLocation(packID: UInt32.max, recordOffset: UInt64(i) * 4224,
+                                              storedLength: 4096, rawLength: 4096, flags: []),
+             linkTo: String?.none)
+        }
+        _ = try meta.commitBlobs(rows, now: now)
+    }
 }

@@ -1,0 +1,155 @@
+// Manifests per repository: edges, refcounts, referrers.
+//
+// Thread safety: as MetaStore (reads: one read txn; writes: one write txn).
+// Invariants:
+//   1. Adding (repo, m) retains m once and each distinct reference of m once;
+//      removing it releases exactly the same set (read back from the stored
+//      edges, never from the caller).
+//   2. repo_refs[repo, d] == number of manifests of repo whose distinct
+//      references contain d (absent when 0).
+//   3. A referrers entry exists iff its manifest exists and has that subject.
+//   4. Re-pushing an existing (repo, m) changes no edge and no refcount.
+
+extension MetaStore {
+    func putManifest(repository: String, digest: BlobDigest, location: BlobLocation?, edges: ManifestEdges,
+                     tags: [String], now: UInt64) throws {
+        let repo = try MetaKey.name(repository, "repository")
+        let tagKeys = try tags.map { try MetaKey.name($0, "tag") }
+        let references = Array(Set(edges.references)).sorted()
+        try env.write { txn in
+            var rec = try getBlob(txn, digest)
+            if rec == nil {
+                guard let location else {
+                    throw StoreError(.blobUnknown, "manifest \(digest) is not stored and no location was given")
+                }
+                let fresh = BlobRecord(location: location, refcount: 0, zeroedAt: now, createdAt: now)
+                try putBlob(txn, digest, fresh)
+                rec = fresh
+            }
+            let mkey = MetaKey.repoDigest(repo, digest)
+            if try !txn.contains(db.manifests, mkey) {
+                for r in references where r != digest {
+                    guard try isAvailable(txn, repo, r) else {
+                        throw StoreError(.referenceUnknown, "manifest \(digest) references \(r), unknown in repository \(repository)")
+                    }
+                }
+                let entry = ManifestEntry(createdAt: now, mediaType: edges.mediaType, subject: edges.subject, references: references)
+                try txn.put(db.manifests, mkey, entry.encode())
+                try adjustRepository(txn, repo, .manifests, by: 1)
+                try retain(txn, digest)
+                for r in references {
+                    try retain(txn, r)
+                    try adjustRepoRef(txn, repo, r, by: 1)
+                }
+                if let subject = edges.subject {
+                    try txn.put(db.referrers, MetaKey.referrer(repo, subject: subject, digest),
+                                ReferrerValue.encode(mediaType: edges.mediaType, artifactType: edges.artifactType,
+                                                     size: rec!.location.rawLength, annotations: edges.annotations))
+                }
+            }
+            for tag in tagKeys { try setTagInTransaction(txn, repo, tag, digest, now: now) }
+        }
+    }
+
+    func manifest(repository: String, digest: BlobDigest) throws -> ManifestRecord? {
+        let repo = try MetaKey.name(repository, "repository")
+        return try env.read { txn in
+            guard let v = try txn.get(db.manifests, MetaKey.repoDigest(repo, digest)) else { return nil }
+            let entry = try ManifestEntry.decode(v)
+            guard let rec = try getBlob(txn, digest) else {
+                throw StoreError(.corrupt, "manifest \(digest) of \(repository) has no blob record")
+            }
+            return ManifestRecord(digest: digest, mediaType: entry.mediaType, location: rec.location)
+        }
+    }
+
+    /// The stored edges of a manifest (fsck, GC, tests).
+    func manifestEdges(repository: String, digest: BlobDigest) throws -> (references: [BlobDigest], subject: BlobDigest?)? {
+        let repo = try MetaKey.name(repository, "repository")
+        return try env.read { txn in
+            guard let v = try txn.get(db.manifests, MetaKey.repoDigest(repo, digest)) else { return nil }
+            let entry = try ManifestEntry.decode(v)
+            return (entry.references, entry.subject)
+        }
+    }
+
+    func deleteManifest(repository: String, digest: BlobDigest, now: UInt64) throws {
+        let repo = try MetaKey.name(repository, "repository")
+        try env.write { txn in
+            let mkey = MetaKey.repoDigest(repo, digest)
+            guard let v = try txn.get(db.manifests, mkey) else {
+                throw StoreError(.manifestUnknown, "manifest \(digest) unknown in repository \(repository)")
+            }
+            let entry = try ManifestEntry.decode(v)
+            var tags: [[UInt8]] = []
+            try txn.scanPrefix(db.manifestTags, mkey) { tag, _ in tags.append(tag); return true }
+            for tag in tags {
+                try txn.delete(db.tags, MetaKey.repoTag(repo, tag))
+                try txn.delete(db.manifestTags, MetaKey.manifestTag(repo, digest, tag))
+                try adjustRepository(txn, repo, .tags, by: -1)
+                try appendHistory(txn, repo, tag, .deleted, digest, now: now)
+            }
+            if let subject = entry.subject {
+                try txn.delete(db.referrers, MetaKey.referrer(repo, subject: subject, digest))
+            }
+            try txn.delete(db.manifests, mkey)
+            try adjustRepository(txn, repo, .manifests, by: -1)
+            try release(txn, digest, now: now)
+            for r in entry.references {
+                try release(txn, r, now: now)
+                try adjustRepoRef(txn, repo, r, by: -1)
+            }
+        }
+    }
+
+    func referrers(repository: String, subject: BlobDigest, artifactType: String?) throws -> [Referrer] {
+        let repo = try MetaKey.name(repository, "repository")
+        return try env.read { txn in
+            var out: [Referrer] = []
+            try txn.scanPrefix(db.referrers, MetaKey.repoPrefix(repo) + subject.key) { suffix, value in
+                guard let d = BlobDigest(key: suffix) else { throw StoreError(.corrupt, "bad referrer key") }
+                let r = try ReferrerValue.decode(digest: d, value)
+                if artifactType == nil || r.artifactType == artifactType { out.append(r) }
+                return true
+            }
+            return out
+        }
+    }
+
+    /// Manifests of `repository` whose references contain `digest` (a scan of
+    /// the repository's manifests: fsck/GC use, not the hot path).
+    func manifestsReferencing(repository: String, digest: BlobDigest) throws -> [BlobDigest] {
+        let repo = try MetaKey.name(repository, "repository")
+        return try env.read { txn in
+            var out: [BlobDigest] = []
+            try txn.scanPrefix(db.manifests, MetaKey.repoPrefix(repo)) { suffix, value in
+                guard let m = BlobDigest(key: suffix) else { throw StoreError(.corrupt, "bad manifest key") }
+                if try ManifestEntry.decode(value).references.contains(digest) { out.append(m) }
+                return true
+            }
+            return out
+        }
+    }
+
+    private func adjustRepoRef(_ txn: LMDBTransaction, _ repo: [UInt8], _ d: BlobDigest, by delta: Int) throws {
+        let key = MetaKey.repoDigest(repo, d)
+        var count: UInt64 = 0
+        if let v = try txn.get(db.repoRefs, key) {
+            var r = ByteReader(v, what: "repo_refs")
+            count = try r.u64()
+        }
+        if delta < 0 {
+            guard count > 0 else { throw StoreError(.corrupt, "repo_refs underflow for \(d)") }
+            count -= 1
+        } else {
+            count += 1
+        }
+        if count == 0 {
+            try txn.delete(db.repoRefs, key)
+        } else {
+            var w = ByteWriter(capacity: 8)
+            w.u64(count)
+            try txn.put(db.repoRefs, key, w.bytes)
+        }
+    }
+}

@@ -1,0 +1,75 @@
+// The GC review queue and upload sessions.
+//
+// Thread safety: as MetaStore (reads: one read txn; writes: one write txn).
+// Invariants:
+//   1. review[seq] == item iff review_index[item] == seq; an identical item
+//      is never queued twice.
+//   2. Upload ids and repositories are non-empty and NUL-free.
+
+extension MetaStore {
+    /// Oldest first.
+    func reviewQueue(limit: Int) throws -> [ReviewItem] {
+        guard limit > 0 else { return [] }
+        return try env.read { txn in
+            var out: [ReviewItem] = []
+            try txn.scan(db.review, from: nil) { _, value in
+                out.append(try ReviewItem.decode(value))
+                return out.count < limit
+            }
+            return out
+        }
+    }
+
+    /// Removes the given items; items not queued are ignored.
+    func removeReviewItems(_ items: [ReviewItem]) throws {
+        guard !items.isEmpty else { return }
+        try env.write { txn in
+            for item in items {
+                let encoded = item.encode()
+                guard let seq = try txn.get(db.reviewIndex, encoded) else { continue }
+                try txn.delete(db.review, seq)
+                try txn.delete(db.reviewIndex, encoded)
+            }
+        }
+    }
+
+    func reviewQueueCount() throws -> Int {
+        try env.read { txn in try txn.count(db.review) }
+    }
+
+    // MARK: Uploads
+
+    func putUpload(_ record: UploadRecord) throws {
+        let id = try MetaKey.name(record.id, "upload id")
+        _ = try MetaKey.name(record.repository, "repository")
+        try env.write { txn in try txn.put(db.uploads, id, record.encodeValue()) }
+    }
+
+    func upload(id: String) throws -> UploadRecord? {
+        let key = try MetaKey.name(id, "upload id")
+        return try env.read { txn in try txn.get(db.uploads, key).map { try UploadRecord.decode(id: key, value: $0) } }
+    }
+
+    /// `.uploadUnknown` if no such session.
+    func deleteUpload(id: String) throws {
+        let key = try MetaKey.name(id, "upload id")
+        try env.write { txn in
+            guard try txn.delete(db.uploads, key) else {
+                throw StoreError(.uploadUnknown, "upload \(id) unknown")
+            }
+        }
+    }
+
+    /// All sessions, by id.
+    func uploads() throws -> [UploadRecord] {
+        try env.read { txn in
+            var out: [UploadRecord] = []
+            try txn.scan(db.uploads, from: nil) { k, v in out.append(try UploadRecord.decode(id: k, value: v)); return true }
+            return out
+        }
+    }
+
+    func uploadCount() throws -> Int {
+        try env.read { txn in try txn.count(db.uploads) }
+    }
+}

@@ -1,0 +1,143 @@
+// Tags, tag history and repository listings.
+//
+// Thread safety: as MetaStore (reads: one read txn; writes: one write txn).
+// Invariants:
+//   1. tags[repo, t] == m iff manifest_tags[repo, m, t] exists, and m is a
+//      manifest of repo.
+//   2. Every change of a tag (set to a different manifest, delete) appends one
+//      tag_history entry; setting a tag to the manifest it already names
+//      changes nothing.
+//   3. When a tag leaves manifest m and no other tag of the repository names m,
+//      `.manifestUntagged(repo, m, now)` is enqueued in the same transaction.
+
+import CLMDB
+
+extension MetaStore {
+    enum HistoryKind: UInt8 { case set = 1, deleted = 2 }
+
+    func resolveTag(repository: String, tag: String) throws -> BlobDigest? {
+        let key = MetaKey.repoTag(try MetaKey.name(repository, "repository"), try MetaKey.name(tag, "tag"))
+        return try env.read { txn in
+            guard let v = try txn.get(db.tags, key) else { return nil }
+            var r = ByteReader(v, what: "tag")
+            return try r.digest()
+        }
+    }
+
+    func setTag(repository: String, tag: String, digest: BlobDigest, now: UInt64) throws {
+        let repo = try MetaKey.name(repository, "repository")
+        let t = try MetaKey.name(tag, "tag")
+        try env.write { txn in try setTagInTransaction(txn, repo, t, digest, now: now) }
+    }
+
+    func setTagInTransaction(_ txn: LMDBTransaction, _ repo: [UInt8], _ tag: [UInt8], _ digest: BlobDigest, now: UInt64) throws {
+        guard try txn.contains(db.manifests, MetaKey.repoDigest(repo, digest)) else {
+            throw StoreError(.manifestUnknown, "manifest \(digest) unknown in repository \(String(decoding: repo, as: UTF8.self))")
+        }
+        let key = MetaKey.repoTag(repo, tag)
+        var old: BlobDigest?
+        if let v = try txn.get(db.tags, key) {
+            var r = ByteReader(v, what: "tag")
+            old = try r.digest()
+        }
+        if old == digest { return }
+        try txn.put(db.tags, key, digest.key)
+        try txn.put(db.manifestTags, MetaKey.manifestTag(repo, digest, tag), [])
+        if let old {
+            try untag(txn, repo, tag, old, now: now)
+        } else {
+            try adjustRepository(txn, repo, .tags, by: 1)
+        }
+        try appendHistory(txn, repo, tag, .set, digest, now: now)
+    }
+
+    func deleteTag(repository: String, tag: String, now: UInt64) throws {
+        let repo = try MetaKey.name(repository, "repository")
+        let t = try MetaKey.name(tag, "tag")
+        try env.write { txn in
+            let key = MetaKey.repoTag(repo, t)
+            guard let v = try txn.get(db.tags, key) else {
+                throw StoreError(.tagUnknown, "tag \(tag) unknown in repository \(repository)")
+            }
+            var r = ByteReader(v, what: "tag")
+            let old = try r.digest()
+            try txn.delete(db.tags, key)
+            try adjustRepository(txn, repo, .tags, by: -1)
+            try untag(txn, repo, t, old, now: now)
+            try appendHistory(txn, repo, t, .deleted, old, now: now)
+        }
+    }
+
+    /// Drops the reverse entry (repo, old, tag) and enqueues the untagged review.
+    private func untag(_ txn: LMDBTransaction, _ repo: [UInt8], _ tag: [UInt8], _ old: BlobDigest, now: UInt64) throws {
+        try txn.delete(db.manifestTags, MetaKey.manifestTag(repo, old, tag))
+        var stillTagged = false
+        try txn.scanPrefix(db.manifestTags, MetaKey.repoDigest(repo, old)) { _, _ in stillTagged = true; return false }
+        if !stillTagged {
+            try enqueue(txn, .manifestUntagged(repository: String(decoding: repo, as: UTF8.self), digest: old, at: now))
+        }
+    }
+
+    func appendHistory(_ txn: LMDBTransaction, _ repo: [UInt8], _ tag: [UInt8], _ kind: HistoryKind,
+                       _ digest: BlobDigest, now: UInt64) throws {
+        let key = MetaKey.tagHistoryPrefix(repo, tag) + MetaKey.sequence(try nextSequence(txn))
+        var w = ByteWriter()
+        w.u64(now)
+        w.u8(kind.rawValue)
+        w.digest(digest)
+        try txn.put(db.tagHistory, key, w.bytes)
+    }
+
+    /// Oldest first; deletions are kept on disk but not listed.
+    func tagHistory(repository: String, tag: String) throws -> [TagHistoryEntry] {
+        let prefix = MetaKey.tagHistoryPrefix(try MetaKey.name(repository, "repository"), try MetaKey.name(tag, "tag"))
+        return try env.read { txn in
+            var out: [TagHistoryEntry] = []
+            try txn.scanPrefix(db.tagHistory, prefix) { suffix, value in
+                // The suffix is exactly the 8-byte sequence: a longer tag sharing
+                // the prefix would need a NUL inside the tag.
+                guard suffix.count == 8 else { return true }
+                var r = ByteReader(value, what: "tag history")
+                let at = try r.u64()
+                let kind = try r.u8()
+                let d = try r.digest()
+                if kind == HistoryKind.set.rawValue { out.append(TagHistoryEntry(digest: d, at: at)) }
+                return true
+            }
+            return out
+        }
+    }
+
+    /// Byte-lexical order, strictly after `after`; nil if the repository is unknown.
+    func tags(repository: String, after: String?, limit: Int?) throws -> [String]? {
+        let repo = try MetaKey.name(repository, "repository")
+        let afterBytes = after.map { Array($0.utf8) }
+        return try env.read { txn in
+            guard try txn.contains(db.repos, repo) else { return nil }
+            let prefix = MetaKey.repoPrefix(repo)
+            return try Self.page(txn, db.tags, prefix: prefix, after: afterBytes, limit: limit)
+        }
+    }
+
+    /// Repositories with at least one manifest, tag or link, byte-lexical order.
+    func repositories(after: String?, limit: Int?) throws -> [String] {
+        let afterBytes = after.map { Array($0.utf8) }
+        return try env.read { txn in try Self.page(txn, db.repos, prefix: [], after: afterBytes, limit: limit) }
+    }
+
+    /// Names (key minus `prefix`) strictly after `after`, at most `limit`.
+    private static func page(_ txn: LMDBTransaction, _ dbi: MDB_dbi, prefix: [UInt8], after: [UInt8]?, limit: Int?) throws -> [String] {
+        if let limit, limit <= 0 { return [] }
+        var out: [String] = []
+        let start = prefix + (after ?? [])
+        try txn.scan(dbi, from: start.isEmpty ? nil : start) { key, _ in
+            guard key.count >= prefix.count, key[..<prefix.count].elementsEqual(prefix) else { return false }
+            let name = Array(key[prefix.count...])
+            if let after, name == after { return true }
+            out.append(String(decoding: name, as: UTF8.self))
+            return limit.map { out.count < $0 } ?? true
+        }
+        return out
+    }
+}
+

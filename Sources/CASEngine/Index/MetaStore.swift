@@ -1,0 +1,178 @@
+// The metadata layer: one LMDB environment at `<root>/meta/` holding the blob
+// index and all registry metadata (SCHEMA.md documents every byte).
+//
+// Thread safety: every method may be called from any thread concurrently,
+// except `close()`, which the caller runs once no other call is in flight.
+// Readers take no Swift lock: each read method is one LMDB read transaction
+// (a consistent snapshot that never waits on writers). Each write method is one
+// LMDB write transaction; LMDB serialises writers.
+// Invariants:
+//   1. blobs[d].refcount == number of (repository, manifest) entries whose
+//      digest is d, plus the number of (repository, manifest m, distinct
+//      reference d of m) triples. It changes only in the transaction that
+//      adds or removes those manifests.
+//   2. blobs[d].zeroedAt == 0 iff refcount > 0; every transition to 0 (and
+//      every refresh of zeroedAt) enqueues `.blobZeroed(d, at: zeroedAt)`.
+//   3. repos[r] exists iff r has at least one manifest, tag or link; its three
+//      counters equal those numbers.
+//   4. Every reverse index (blob_links, manifest_tags, repo_refs, review_index)
+//      changes in the same transaction as its forward table.
+//   5. A manifest of a repository, and every reference of it, has a blob record.
+//   6. The schema version in `meta` is checked on open; unknown versions are
+//      rejected before any other access.
+
+import CLMDB
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `@unchecked Sendable`: all state is immutable after `init` (`env` is itself
+/// thread-safe, see LMDBEnvironment; `db` is a value of DBI handles, which LMDB
+/// allows any transaction on any thread to use once the opening transaction
+/// committed).
+final class MetaStore: @unchecked Sendable {
+    static let schemaVersion: UInt32 = 1
+
+    /// DBI handles of the named databases.
+    struct Databases {
+        let meta, blobs, repos, links, blobLinks, manifests, repoRefs, tags, manifestTags,
+            tagHistory, referrers, review, reviewIndex, uploads: MDB_dbi
+    }
+
+    static let databaseNames = [
+        "meta", "blobs", "repos", "links", "blob_links", "manifests", "repo_refs", "tags",
+        "manifest_tags", "tag_history", "referrers", "review", "review_index", "uploads",
+    ]
+
+    let env: LMDBEnvironment
+    let db: Databases
+
+    /// Opens (creating unless `readOnly`) the environment in `directory`.
+    /// `.unsupportedFormat` if the stored schema version is unknown.
+    init(directory: String, mapSize: Int, readOnly: Bool) throws {
+        if !readOnly, mkdir(directory, 0o755) != 0, errno != EEXIST {
+            throw StoreError.posix("mkdir", path: directory, errno: errno)
+        }
+        let env = try LMDBEnvironment(path: directory, mapSize: mapSize,
+                                      maxDatabases: Self.databaseNames.count + 2, readOnly: readOnly)
+        do {
+            let h = try env.openDatabases(Self.databaseNames)
+            db = Databases(
+                meta: h["meta"]!, blobs: h["blobs"]!, repos: h["repos"]!, links: h["links"]!,
+                blobLinks: h["blob_links"]!, manifests: h["manifests"]!, repoRefs: h["repo_refs"]!,
+                tags: h["tags"]!, manifestTags: h["manifest_tags"]!, tagHistory: h["tag_history"]!,
+                referrers: h["referrers"]!, review: h["review"]!, reviewIndex: h["review_index"]!,
+                uploads: h["uploads"]!)
+            self.env = env
+            try checkSchema()
+        } catch {
+            env.close()
+            throw error
+        }
+    }
+
+    /// Closes the environment. Must not overlap any other call; afterwards
+    /// every call throws `.closed`.
+    func close() { env.close() }
+
+    private func checkSchema() throws {
+        let stored = try env.read { txn in try txn.get(db.meta, MetaKey.schemaVersion) }
+        if let stored {
+            var r = ByteReader(stored, what: "schema version")
+            let version = try r.u32()
+            guard version == Self.schemaVersion else {
+                throw StoreError(.unsupportedFormat, "metadata schema version \(version) (this build reads \(Self.schemaVersion))")
+            }
+            return
+        }
+        guard !env.readOnly else {
+            throw StoreError(.unsupportedFormat, "metadata has no schema version (never initialised)")
+        }
+        try env.write { txn in
+            var w = ByteWriter()
+            w.u32(Self.schemaVersion)
+            try txn.put(db.meta, MetaKey.schemaVersion, w.bytes)
+        }
+    }
+
+    // MARK: Shared transaction helpers
+
+    func getBlob(_ txn: LMDBTransaction, _ d: BlobDigest) throws -> BlobRecord? {
+        try txn.get(db.blobs, d.key).map(BlobRecord.decode)
+    }
+
+    func putBlob(_ txn: LMDBTransaction, _ d: BlobDigest, _ rec: BlobRecord) throws {
+        try txn.put(db.blobs, d.key, rec.encode())
+    }
+
+    /// Next value of the store-wide sequence (tag history and review queue order).
+    func nextSequence(_ txn: LMDBTransaction) throws -> UInt64 {
+        var seq: UInt64 = 1
+        if let stored = try txn.get(db.meta, MetaKey.nextSequence) {
+            var r = ByteReader(stored, what: "sequence")
+            seq = try r.u64()
+        }
+        var w = ByteWriter()
+        w.u64(seq + 1)
+        try txn.put(db.meta, MetaKey.nextSequence, w.bytes)
+        return seq
+    }
+
+    enum RepoCounter: Int { case manifests = 0, tags = 1, links = 2 }
+
+    /// Adjusts one of the repository's counters, creating the repository on
+    /// the way up and deleting it when all three reach 0 (invariant 3).
+    func adjustRepository(_ txn: LMDBTransaction, _ repo: [UInt8], _ counter: RepoCounter, by delta: Int64) throws {
+        var counts: [UInt64] = [0, 0, 0]
+        if let stored = try txn.get(db.repos, repo) {
+            var r = ByteReader(stored, what: "repository")
+            counts = [try r.u64(), try r.u64(), try r.u64()]
+        }
+        let current = counts[counter.rawValue]
+        guard delta >= 0 || current >= UInt64(-delta) else {
+            throw StoreError(.corrupt, "repository counter underflow for '\(String(decoding: repo, as: UTF8.self))'")
+        }
+        counts[counter.rawValue] = delta >= 0 ? current + UInt64(delta) : current - UInt64(-delta)
+        if counts == [0, 0, 0] {
+            try txn.delete(db.repos, repo)
+        } else {
+            var w = ByteWriter(capacity: 24)
+            counts.forEach { w.u64($0) }
+            try txn.put(db.repos, repo, w.bytes)
+        }
+    }
+
+    /// refcount += 1, leaving 0 resets zeroedAt.
+    func retain(_ txn: LMDBTransaction, _ d: BlobDigest) throws {
+        guard var rec = try getBlob(txn, d) else {
+            throw StoreError(.corrupt, "reference to \(d) has no blob record")
+        }
+        rec.refcount += 1
+        rec.zeroedAt = 0
+        try putBlob(txn, d, rec)
+    }
+
+    /// refcount -= 1; reaching 0 records zeroedAt = now and enqueues a review.
+    func release(_ txn: LMDBTransaction, _ d: BlobDigest, now: UInt64) throws {
+        guard var rec = try getBlob(txn, d), rec.refcount > 0 else {
+            throw StoreError(.corrupt, "refcount of \(d) would go below zero")
+        }
+        rec.refcount -= 1
+        if rec.refcount == 0 {
+            rec.zeroedAt = now
+            try enqueue(txn, .blobZeroed(d, at: now))
+        }
+        try putBlob(txn, d, rec)
+    }
+
+    /// Appends to the review queue unless the identical item is already queued.
+    func enqueue(_ txn: LMDBTransaction, _ item: ReviewItem) throws {
+        let encoded = item.encode()
+        guard try !txn.contains(db.reviewIndex, encoded) else { return }
+        let seq = MetaKey.sequence(try nextSequence(txn))
+        try txn.put(db.review, seq, encoded)
+        try txn.put(db.reviewIndex, encoded, seq)
+    }
+}

@@ -1,0 +1,147 @@
+// /v2/<name>/manifests/<reference>: GET, HEAD, PUT, DELETE.
+//
+// Content negotiation (content-negotiation.md): the stored media type is
+// always served, even when a non-empty Accept list without */* does not name
+// it. distribution behaves the same except that it would down-convert schema2
+// to schema1 for old clients; Berth stores no schema1 and converts nothing, so
+// answering 404/406 would only break clients that send narrow Accept lists.
+
+import CASEngine
+import NIOCore
+import NIOHTTP1
+import OCIModel
+
+extension RegistryHandler {
+    func getManifest(_ request: Request, name: String, reference: String) async throws -> HTTPResponse {
+        let ref = try Reference(parsing: reference)
+        let store = self.store
+        let stored: StoredManifest?
+        switch ref {
+        case .tag(let tag):
+            stored = try await io { try store.manifest(repository: name, tag: tag) }
+        case .digest(let digest):
+            let d = try blobDigest(digest.description)
+            stored = try await io { try store.manifest(repository: name, digest: d) }
+        }
+        guard let manifest = stored else {
+            throw RegistryError(.manifestUnknown, detail: "\(name):\(reference)")
+        }
+
+        var headers = HTTPHeaders()
+        let digest = manifest.digest.description
+        headers.add(name: "Docker-Content-Digest", value: digest)
+        headers.add(name: "ETag", value: "\"\(digest)\"")
+        if let inm = request.headers.first(name: "If-None-Match"), Self.etagMatches(inm, digest: digest) {
+            return HTTPResponse(status: .notModified, headers: headers)
+        }
+        headers.add(name: "Content-Type", value: manifest.mediaType)
+        headers.add(name: "Content-Length", value: String(manifest.bytes.count))
+        if request.method == .HEAD {
+            return HTTPResponse(status: .ok, headers: headers)
+        }
+        return HTTPResponse(status: .ok, headers: headers, body: .bytes(manifest.bytes))
+    }
+
+    static func etagMatches(_ header: String, digest: String) -> Bool {
+        for item in header.split(separator: ",") {
+            var tag = item.trimmingCharacters(in: " \t")
+            if tag == "*" { return true }
+            if tag.hasPrefix("W/") { tag = String(tag.dropFirst(2)) }
+            if tag.hasPrefix("\""), tag.hasSuffix("\""), tag.count >= 2 { tag = String(tag.dropFirst().dropLast()) }
+            if tag == digest { return true }
+        }
+        return false
+    }
+
+    func putManifest(_ request: Request, name: String, reference: String) async throws -> HTTPResponse {
+        let ref = try Reference(parsing: reference)
+        let limit = configuration.manifestMaxSize
+        if let declared = contentLength(request), declared > UInt64(limit) {
+            throw RegistryError.manifestTooLarge
+        }
+        guard let bytes = try await request.body.collect(upTo: limit) else {
+            throw RegistryError.manifestTooLarge
+        }
+        let parsed = try ParsedManifest.parse(bytes, contentType: request.headers.first(name: "Content-Type"))
+
+        // The digest the manifest is stored under: the URL's digest (any
+        // supported algorithm; the engine verifies it), else sha256 of the body.
+        let digest: BlobDigest
+        var tags: [String] = []
+        switch ref {
+        case .digest(let d):
+            digest = try blobDigest(d.description)
+            if BlobDigest.compute(bytes, digest.algorithm) != digest {
+                throw RegistryError(.digestInvalid, "manifest digest did not match", detail: d.description)
+            }
+        case .tag(let tag):
+            digest = BlobDigest.compute(bytes, .sha256)
+            tags.append(tag)
+        }
+        for tag in request.query.all("tag") {
+            try Tag.validate(tag)
+            if !tags.contains(tag) { tags.append(tag) }
+        }
+
+        var references: [BlobDigest] = []
+        for r in parsed.references {
+            guard let b = BlobDigest(r.description) else {
+                throw RegistryError(.manifestBlobUnknown, detail: r.description)
+            }
+            references.append(b)
+        }
+        var subject: BlobDigest? = nil
+        if let s = parsed.subject {
+            guard let b = BlobDigest(s.digest.description) else {
+                throw RegistryError(.manifestInvalid, "unsupported subject digest", detail: s.digest.description)
+            }
+            subject = b
+        }
+        let edges = ManifestEdges(mediaType: parsed.mediaType, references: references, subject: subject,
+                                  artifactType: parsed.artifactType, annotations: parsed.annotationsJSON)
+        let store = self.store
+        let finalTags = tags
+        do {
+            try await io { try store.putManifest(repository: name, digest: digest, bytes: bytes, edges: edges, tags: finalTags) }
+        } catch let e as StoreError where e.code == .digestMismatch {
+            throw RegistryError(.digestInvalid, "manifest digest did not match", detail: e.message)
+        }
+
+        var headers = HTTPHeaders()
+        headers.add(name: "Location", value: location("/v2/\(name)/manifests/\(digest)", request))
+        headers.add(name: "Docker-Content-Digest", value: digest.description)
+        if let s = parsed.subject {
+            headers.add(name: "OCI-Subject", value: s.digest.description)
+        }
+        // spec.md "Pushing Manifests with tags": one OCI-Tag per accepted `?tag=`.
+        if request.query.contains("tag") {
+            for tag in finalTags { headers.add(name: "OCI-Tag", value: tag) }
+        }
+        headers.add(name: "Content-Length", value: "0")
+        return HTTPResponse(status: .created, headers: headers)
+    }
+
+    func deleteManifest(_ request: Request, name: String, reference: String) async throws -> HTTPResponse {
+        let ref = try Reference(parsing: reference)
+        let store = self.store
+        switch ref {
+        case .tag(let tag):
+            try await io { try store.deleteTag(repository: name, tag: tag) }
+        case .digest(let d):
+            let digest = try blobDigest(d.description)
+            try await io { try store.deleteManifest(repository: name, digest: digest) }
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Length", value: "0")
+        return HTTPResponse(status: .accepted, headers: headers)
+    }
+}
+
+extension Substring {
+    func trimmingCharacters(in set: String) -> String {
+        var s = self
+        while let f = s.first, set.contains(f) { s = s.dropFirst() }
+        while let l = s.last, set.contains(l) { s = s.dropLast() }
+        return String(s)
+    }
+}

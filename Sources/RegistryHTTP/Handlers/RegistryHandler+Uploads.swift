@@ -1,0 +1,202 @@
+// /v2/<name>/blobs/uploads/[<id>]: POST (session, monolithic, mount), PATCH,
+// PUT, GET (status), DELETE (cancel).
+//
+// Bodies stream into the engine: chunks are coalesced up to `appendBatch`
+// bytes and appended on the thread pool before more is read from the socket,
+// so an upload holds at most one batch in memory.
+
+import CASEngine
+import NIOCore
+import NIOHTTP1
+import OCIModel
+
+extension RegistryHandler {
+    static let appendBatch = 1 << 20
+
+    func startUpload(_ request: Request, name: String) async throws -> HTTPResponse {
+        let store = self.store
+        if let mount = request.query["mount"] {
+            let digest = try blobDigest(mount)
+            let from = request.query["from"]
+            // An invalid `from` cannot hold the blob: fall back to a new session.
+            if from.map(RepositoryName.isValid) ?? true {
+                if let info = try await io({ try store.mountBlob(digest, into: name, from: from) }) {
+                    return blobCreated(request, name: name, digest: info.digest)
+                }
+            }
+        }
+        if let digestParam = request.query["digest"] {
+            let digest = try blobDigest(digestParam)
+            let session = try await newSession(name)
+            do {
+                _ = try await appendBody(request, name: name, id: session.id, offset: 0)
+                let expected = contentLength(request)
+                let info = try await io {
+                    try store.commitUpload(id: session.id, repository: name, digest: digest, expectedSize: expected)
+                }
+                return blobCreated(request, name: name, digest: info.digest)
+            } catch {
+                try? await io { try store.cancelUpload(id: session.id, repository: name) }
+                throw error
+            }
+        }
+        let session = try await newSession(name)
+        var response = uploadResponse(request, name: name, status: session, code: .accepted)
+        if let min = configuration.chunkMinLength {
+            response.headers.add(name: "OCI-Chunk-Min-Length", value: String(min))
+        }
+        return response
+    }
+
+    func uploadStatus(_ request: Request, name: String, id: String) async throws -> HTTPResponse {
+        let store = self.store
+        let status = try await io { try store.uploadStatus(id: id, repository: name) }
+        return uploadResponse(request, name: name, status: status, code: .noContent)
+    }
+
+    func patchUpload(_ request: Request, name: String, id: String) async throws -> HTTPResponse {
+        let store = self.store
+        var offset: UInt64? = nil
+        if let header = request.headers.first(name: "Content-Range") {
+            let range = try ContentRange.parse(header)
+            let current = try await io { try store.uploadStatus(id: id, repository: name) }
+            guard range.start == current.offset else {
+                throw rangeError(request, name: name, status: current)
+            }
+            if let length = contentLength(request), length != range.length {
+                throw rangeError(request, name: name, status: current)
+            }
+            offset = range.start
+        }
+        let status: UploadStatus
+        do {
+            if let s = try await appendBody(request, name: name, id: id, offset: offset) {
+                status = s
+            } else {
+                status = try await io { try store.uploadStatus(id: id, repository: name) }
+            }
+        } catch let e as StoreError where e.code == .outOfOrder {
+            let current = try await io { try store.uploadStatus(id: id, repository: name) }
+            throw rangeError(request, name: name, status: current)
+        }
+        return uploadResponse(request, name: name, status: status, code: .accepted)
+    }
+
+    func putUpload(_ request: Request, name: String, id: String) async throws -> HTTPResponse {
+        guard let digestParam = request.query["digest"] else {
+            throw RegistryError(.digestInvalid, "digest parameter missing")
+        }
+        let digest = try blobDigest(digestParam)
+        let store = self.store
+        var range: ContentRange? = nil
+        if let header = request.headers.first(name: "Content-Range") {
+            range = try ContentRange.parse(header)
+        }
+        let before = try await io { try store.uploadStatus(id: id, repository: name) }
+        if let range, range.start != before.offset {
+            throw rangeError(request, name: name, status: before)
+        }
+        let after: UploadStatus
+        do {
+            after = try await appendBody(request, name: name, id: id, offset: range?.start) ?? before
+        } catch let e as StoreError where e.code == .outOfOrder {
+            let current = try await io { try store.uploadStatus(id: id, repository: name) }
+            throw rangeError(request, name: name, status: current)
+        }
+        let received = after.offset - before.offset
+        if let range, range.length != received {
+            try? await io { try store.cancelUpload(id: id, repository: name) }
+            throw RegistryError(.sizeInvalid, detail: "Content-Range covers \(range.length) bytes, body has \(received)")
+        }
+        if let declared = contentLength(request), declared != received {
+            try? await io { try store.cancelUpload(id: id, repository: name) }
+            throw RegistryError(.sizeInvalid, detail: "Content-Length \(declared), body has \(received)")
+        }
+        let info = try await io { try store.commitUpload(id: id, repository: name, digest: digest, expectedSize: nil) }
+        return blobCreated(request, name: name, digest: info.digest)
+    }
+
+    func cancelUpload(_ request: Request, name: String, id: String) async throws -> HTTPResponse {
+        let store = self.store
+        try await io { try store.cancelUpload(id: id, repository: name) }
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Length", value: "0")
+        return HTTPResponse(status: .noContent, headers: headers)
+    }
+
+    // MARK: Helpers
+
+    /// Streams the request body into the session; nil when the body was empty.
+    /// `offset` applies to the first append (checked by the engine).
+    func appendBody(_ request: Request, name: String, id: String, offset: UInt64?) async throws -> UploadStatus? {
+        var nextOffset = offset
+        var last: UploadStatus? = nil
+        var batch: ByteBuffer? = nil
+        while let chunk = try await request.body.nextChunk() {
+            if var b = batch {
+                b.writeImmutableBuffer(chunk)
+                batch = b
+            } else {
+                batch = chunk
+            }
+            if let b = batch, b.readableBytes >= Self.appendBatch {
+                batch = nil
+                last = try await append(b, name: name, id: id, offset: nextOffset)
+                nextOffset = nil
+            }
+        }
+        if let b = batch, b.readableBytes > 0 {
+            last = try await append(b, name: name, id: id, offset: nextOffset)
+        }
+        return last
+    }
+
+    private func append(_ buffer: ByteBuffer, name: String, id: String, offset: UInt64?) async throws -> UploadStatus {
+        let store = self.store
+        do {
+            return try await io {
+                try buffer.withUnsafeReadableBytes { try store.appendUpload(id: id, repository: name, offset: offset, $0) }
+            }
+        } catch let e as StoreError where e.code == .limitExceeded {
+            throw RegistryError.from(e, during: .writeUpload)
+        }
+    }
+
+    func newSession(_ name: String) async throws -> UploadStatus {
+        let store = self.store
+        do {
+            return try await io { try store.startUpload(repository: name) }
+        } catch let e as StoreError {
+            throw RegistryError.from(e, during: .startUpload)
+        }
+    }
+
+    static func rangeValue(_ offset: UInt64) -> String {
+        "0-\(offset > 0 ? offset - 1 : 0)"
+    }
+
+    func uploadResponse(_ request: Request, name: String, status: UploadStatus, code: HTTPResponseStatus) -> HTTPResponse {
+        var headers = HTTPHeaders()
+        headers.add(name: "Location", value: location("/v2/\(name)/blobs/uploads/\(status.id)", request))
+        headers.add(name: "Range", value: Self.rangeValue(status.offset))
+        headers.add(name: "Docker-Upload-UUID", value: status.id)
+        headers.add(name: "Content-Length", value: "0")
+        return HTTPResponse(status: code, headers: headers)
+    }
+
+    func rangeError(_ request: Request, name: String, status: UploadStatus) -> RegistryError {
+        RegistryError(.rangeInvalid, "Range not satisfiable",
+                      detail: "upload is at offset \(status.offset)",
+                      headers: [("Location", location("/v2/\(name)/blobs/uploads/\(status.id)", request)),
+                                ("Range", Self.rangeValue(status.offset)),
+                                ("Docker-Upload-UUID", status.id)])
+    }
+
+    func blobCreated(_ request: Request, name: String, digest: BlobDigest) -> HTTPResponse {
+        var headers = HTTPHeaders()
+        headers.add(name: "Location", value: location("/v2/\(name)/blobs/\(digest)", request))
+        headers.add(name: "Docker-Content-Digest", value: digest.description)
+        headers.add(name: "Content-Length", value: "0")
+        return HTTPResponse(status: .created, headers: headers)
+    }
+}

@@ -1,0 +1,48 @@
+// The slice of the engine API RegistryHTTP uses. `CASEngine.Store` conforms;
+// the seam a future
+// object-storage/PostgreSQL backend plugs into (DESIGN.md). Every method may block: handlers
+// call them only through `RegistryHandler.io` (thread pool).
+//
+// Thread safety: implementations must be safe to call from any thread.
+
+import CASEngine
+
+/// A readable blob (CASEngine.BlobReader).
+public protocol BlobContent: Sendable {
+    var digest: BlobDigest { get }
+    var size: UInt64 { get }
+    /// A descriptor the caller owns and the offset of the original bytes; nil
+    /// when the bytes are not stored verbatim (compressed).
+    func makeDescriptor() throws -> (fd: Int32, offset: UInt64)?
+    func read(offset: UInt64, length: Int) throws -> [UInt8]
+}
+
+public protocol RegistryStore: Sendable {
+    func stat(_ digest: BlobDigest, in repository: String) throws -> BlobInfo?
+    func openBlobContent(_ digest: BlobDigest, in repository: String?) throws -> any BlobContent
+    func mountBlob(_ digest: BlobDigest, into repository: String, from: String?) throws -> BlobInfo?
+    func deleteBlob(_ digest: BlobDigest, in repository: String) throws
+
+    func startUpload(repository: String) throws -> UploadStatus
+    func uploadStatus(id: String, repository: String) throws -> UploadStatus
+    func appendUpload(id: String, repository: String, offset: UInt64?, _ bytes: UnsafeRawBufferPointer) throws -> UploadStatus
+    func commitUpload(id: String, repository: String, digest: BlobDigest, expectedSize: UInt64?) throws -> BlobInfo
+    func cancelUpload(id: String, repository: String) throws
+
+    func putManifest(repository: String, digest: BlobDigest, bytes: [UInt8], edges: ManifestEdges, tags: [String]) throws
+    func manifest(repository: String, digest: BlobDigest) throws -> StoredManifest?
+    func manifest(repository: String, tag: String) throws -> StoredManifest?
+    func deleteManifest(repository: String, digest: BlobDigest) throws
+    func deleteTag(repository: String, tag: String) throws
+    func tags(repository: String, after: String?, limit: Int?) throws -> [String]?
+    func repositories(after: String?, limit: Int?) throws -> [String]
+    func referrers(repository: String, subject: BlobDigest, artifactType: String?) throws -> [Referrer]
+}
+
+extension BlobReader: BlobContent {}
+
+extension Store: RegistryStore {
+    public func openBlobContent(_ digest: BlobDigest, in repository: String?) throws -> any BlobContent {
+        try openBlob(digest, in: repository)
+    }
+}

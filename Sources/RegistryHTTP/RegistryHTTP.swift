@@ -1,2 +1,0 @@
-import CASEngine
-public enum RegistryHTTPPlaceholder {}

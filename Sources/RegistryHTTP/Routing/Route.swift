@@ -1,0 +1,50 @@
+// The endpoints of the OCI Distribution API (spec.md "Endpoints").
+//
+// Thread safety: value type, Sendable.
+// Invariants:
+//   1. Every `name` in a route has passed `RepositoryName.validate`.
+//   2. References, digests and upload ids are raw path segments: the handler
+//      parses them (OCIModel), so their errors carry the right OCI code.
+
+public enum Route: Equatable, Sendable {
+    /// `/v2/`
+    case base
+    /// `/v2/_catalog`
+    case catalog
+    /// `/v2/<name>/tags/list`
+    case tags(name: String)
+    /// `/v2/<name>/manifests/<reference>`
+    case manifest(name: String, reference: String)
+    /// `/v2/<name>/blobs/<digest>`
+    case blob(name: String, digest: String)
+    /// `/v2/<name>/blobs/uploads/`
+    case uploads(name: String)
+    /// `/v2/<name>/blobs/uploads/<id>`
+    case upload(name: String, id: String)
+    /// `/v2/<name>/referrers/<digest>`
+    case referrers(name: String, digest: String)
+
+    /// Low-cardinality label for metrics and logs.
+    public var label: String {
+        switch self {
+        case .base: return "base"
+        case .catalog: return "catalog"
+        case .tags: return "tags"
+        case .manifest: return "manifest"
+        case .blob: return "blob"
+        case .uploads: return "uploads"
+        case .upload: return "upload"
+        case .referrers: return "referrers"
+        }
+    }
+
+    /// The repository the request addresses, if any (auth scopes, logs).
+    public var repository: String? {
+        switch self {
+        case .base, .catalog: return nil
+        case .tags(let n), .manifest(let n, _), .blob(let n, _), .uploads(let n),
+             .upload(let n, _), .referrers(let n, _):
+            return n
+        }
+    }
+}

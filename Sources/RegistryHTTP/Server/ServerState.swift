@@ -1,0 +1,102 @@
+// Shared mutable state of one RegistryServer: bound ports, listeners, live
+// connections and the shutdown flag.
+//
+// Thread safety: all state lives in one Mutex; channels are closed and
+// continuations resumed outside it.
+// Invariants:
+//   1. Once `shuttingDown` is set it never clears.
+//   2. Shutdown closes a connection only while it is idle (between requests);
+//      busy ones finish their request, answer `Connection: close` and close
+//      themselves, or are closed when the drain timeout expires.
+
+import NIOCore
+import Synchronization
+
+final class ServerState: Sendable {
+    private struct State {
+        var port: Int?
+        var debugPort: Int?
+        var failure: (any Error)?
+        var waiters: [CheckedContinuation<Void, any Error>] = []
+        var listeners: [any Channel] = []
+        var connections: [Int: (channel: any Channel, busy: Bool)] = [:]
+        var nextID = 0
+        var shuttingDown = false
+    }
+
+    private let state = Mutex(State())
+
+    var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
+    var connectionCount: Int { state.withLock { $0.connections.count } }
+
+    func listening(port: Int, debugPort: Int?, listeners: [any Channel]) {
+        let (waiters, close) = state.withLock { s in
+            s.port = port
+            s.debugPort = debugPort
+            s.listeners = listeners
+            defer { s.waiters = [] }
+            return (s.waiters, s.shuttingDown)
+        }
+        for w in waiters { w.resume() }
+        if close { for l in listeners { l.close(promise: nil) } }
+    }
+
+    func failed(_ error: any Error) {
+        let waiters = state.withLock { s in
+            s.failure = error
+            defer { s.waiters = [] }
+            return s.waiters
+        }
+        for w in waiters { w.resume(throwing: error) }
+    }
+
+    func waitUntilListening() async throws -> (Int, Int?) {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+            let ready = state.withLock { s -> Result<Void, any Error>? in
+                if s.port != nil { return .success(()) }
+                if let failure = s.failure { return .failure(failure) }
+                s.waiters.append(c)
+                return nil
+            }
+            if let ready { c.resume(with: ready) }
+        }
+        return state.withLock { ($0.port!, $0.debugPort) }
+    }
+
+    func add(_ channel: any Channel) -> Int {
+        state.withLock { s in
+            s.nextID += 1
+            s.connections[s.nextID] = (channel, false)
+            return s.nextID
+        }
+    }
+
+    func remove(_ id: Int) {
+        _ = state.withLock { $0.connections.removeValue(forKey: id) }
+    }
+
+    /// Marks the connection busy/idle; returns false when it goes idle during
+    /// shutdown (the caller then stops reading requests).
+    @discardableResult
+    func setBusy(_ id: Int, _ busy: Bool) -> Bool {
+        state.withLock { s in
+            s.connections[id]?.busy = busy
+            return busy || !s.shuttingDown
+        }
+    }
+
+    /// Starts graceful shutdown: stop accepting, close idle connections.
+    func beginShutdown() {
+        let (listeners, idle) = state.withLock { s in
+            s.shuttingDown = true
+            return (s.listeners, s.connections.values.filter { !$0.busy }.map(\.channel))
+        }
+        for l in listeners { l.close(promise: nil) }
+        for c in idle { c.close(promise: nil) }
+    }
+
+    func closeAllConnections() {
+        let all = state.withLock { $0.connections.values.map(\.channel) }
+        for c in all { c.close(promise: nil) }
+    }
+}

@@ -1,0 +1,90 @@
+// `regctl serve`: load config.yml + REGISTRY_* overrides, open the store, run
+// the HTTP server (and the debug listener and upload purger) until SIGTERM or
+// SIGINT, then drain in-flight requests and close the store.
+
+import ArgumentParser
+import CASEngine
+import Foundation
+import Logging
+import Metrics
+import NIOPosix
+import Prometheus
+import RegistryConfig
+import RegistryHTTP
+import ServiceLifecycle
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the registry.",
+        discussion: """
+            CONFIG is a distribution-style config.yml (also taken from \
+            REGISTRY_CONFIGURATION_PATH). Every REGISTRY_<SECTION>_<KEY> environment \
+            variable overrides the matching key, e.g. REGISTRY_HTTP_ADDR=127.0.0.1:5000, \
+            REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY=/var/lib/registry, \
+            REGISTRY_STORAGE_DELETE_ENABLED=true. Keys Berth does not support are \
+            refused with their name.
+            """
+    )
+
+    @Argument(help: "Path to config.yml (optional).")
+    var config: String?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let settings: RegistryConfiguration
+        do {
+            settings = try RegistryConfiguration.load(path: config ?? environment["REGISTRY_CONFIGURATION_PATH"],
+                                                      environment: environment)
+        } catch let error as ConfigurationError {
+            throw RegctlError("configuration: \(error)")
+        }
+        LogSetup.bootstrap(settings.log)
+        var logger = Logger(label: "berth")
+        for (k, v) in settings.log.fields { logger[metadataKey: k] = .string(v) }
+
+        let prometheus = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
+
+        let serverConfig = try ServerSettings.http(from: settings)
+        let store: Store
+        do {
+            store = try Store.open(at: settings.storage.filesystem.rootDirectory, options: ServerSettings.store(from: settings))
+        } catch let error as StoreError {
+            throw RegctlError("storage at \(settings.storage.filesystem.rootDirectory): \(error.message)")
+        }
+        defer { store.close() }
+        logRecovery(store.recovery, logger: logger)
+
+        let server = RegistryServer(configuration: serverConfig, store: store, prometheus: prometheus, logger: logger)
+        var services: [any Service] = [server]
+        let purging = settings.storage.maintenance.uploadPurging
+        if purging.enabled && !settings.storage.maintenance.readOnly.enabled {
+            services.append(UploadPurger(store: store, age: purging.age, interval: purging.interval,
+                                         dryRun: purging.dryRun, logger: logger))
+        }
+        logger.info("serving", metadata: [
+            "addr": "\(serverConfig.host):\(serverConfig.port)",
+            "root": "\(settings.storage.filesystem.rootDirectory)",
+            "delete": "\(serverConfig.deleteEnabled)",
+            "readonly": "\(serverConfig.readOnly)",
+        ])
+        let group = ServiceGroup(configuration: .init(
+            services: services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+        logger.info("stopped")
+    }
+
+    func logRecovery(_ report: RecoveryReport, logger: Logger) {
+        for t in report.tornTails {
+            logger.warning("truncated torn pack tail", metadata: ["pack": "\(t.packID)", "offset": "\(t.offset)", "bytes": "\(t.bytes)"])
+        }
+        if !report.orphanUploadFiles.isEmpty {
+            logger.notice("removed orphan upload files", metadata: ["count": "\(report.orphanUploadFiles.count)"])
+        }
+        if !report.staleUploadRecords.isEmpty {
+            logger.notice("dropped upload sessions whose file was gone", metadata: ["count": "\(report.staleUploadRecords.count)"])
+        }
+    }
+}

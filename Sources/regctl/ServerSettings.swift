@@ -1,0 +1,63 @@
+// Maps the parsed config.yml (RegistryConfig) onto the engine's StoreOptions
+// and the HTTP server's own Configuration. The one place that knows both shapes.
+
+import ArgumentParser
+import CASEngine
+import RegistryConfig
+import RegistryHTTP
+
+enum ServerSettings {
+    static func store(from c: RegistryConfiguration) -> StoreOptions {
+        var o = StoreOptions()
+        o.smallBlobThreshold = c.berth.smallBlobThreshold
+        o.compression = c.berth.compression
+        o.readOnly = c.storage.maintenance.readOnly.enabled
+        o.zeroRefGracePeriod = UInt64(c.berth.gc.gracePeriod)
+        o.linkGracePeriod = UInt64(c.berth.gc.linkGracePeriod)
+        o.maxUploadSessions = c.berth.limits.maxUploadSessions
+        o.maxUploadSize = c.berth.limits.maxUploadSize.map(UInt64.init)
+        return o
+    }
+
+    static func http(from c: RegistryConfiguration) throws -> RegistryServer.Configuration {
+        guard c.http.net == .tcp else {
+            throw RegctlError("configuration: http.net \(c.http.net.rawValue) is not supported by Berth (use tcp)")
+        }
+        if c.http.tls != nil {
+            throw RegctlError("configuration: http.tls is not supported by this build yet; terminate TLS in front of Berth")
+        }
+        if c.auth != nil {
+            throw RegctlError("configuration: auth is not supported by this build yet; a registry with auth configured is never served open")
+        }
+        var s = RegistryServer.Configuration()
+        (s.host, s.port) = try address(c.http.addr, key: "http.addr")
+        s.prefix = c.http.prefix.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? ""
+        s.deleteEnabled = c.storage.delete.enabled
+        s.readOnly = c.storage.maintenance.readOnly.enabled
+        s.manifestMaxSize = c.berth.limits.manifestMaxSize
+        s.catalogMaxEntries = c.catalog.maxEntries
+        s.extraHeaders = c.http.headers.sorted { $0.key < $1.key }.flatMap { name, values in values.map { (name: name, value: $0) } }
+        s.accessLog = !c.log.accessLog.disabled
+        s.relativeURLs = c.http.relativeURLs
+        s.drainTimeout = c.http.drainTimeout ?? 0
+        if let debug = c.http.debug {
+            let (host, port) = try address(debug.addr, key: "http.debug.addr")
+            s.debug = .init(host: host, port: port, metricsPath: debug.prometheus.path,
+                            metricsEnabled: debug.prometheus.enabled)
+        }
+        return s
+    }
+
+    /// Go-style listen address: ":5000", "0.0.0.0:5000", "localhost:5000", "[::1]:5000".
+    static func address(_ addr: String, key: String) throws -> (host: String, port: Int) {
+        guard let colon = addr.lastIndex(of: ":"), let port = Int(addr[addr.index(after: colon)...]),
+              (0...65535).contains(port)
+        else {
+            throw RegctlError("configuration: \(key) must be host:port, got \"\(addr)\"")
+        }
+        var host = String(addr[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if host.isEmpty { host = "0.0.0.0" }
+        return (host, port)
+    }
+}

@@ -1,1 +1,0 @@
-print("regctl: not built yet")
