@@ -271,6 +271,33 @@ struct InteropTests {
         }
     }
 
+    @Test("an image pushed before a graceful restart is pulled intact after it")
+    func restartKeepsImages() throws {
+        _ = try Skopeo.executable()
+        let work = try TemporaryDirectory("restart")
+        let layout = try OCILayout.create(at: work.path("src"))
+        let image = try layout.addImage(seed: "restart", layerCount: 2, largeLayerBytes: 256 << 10)
+        try layout.tag(image.manifest, as: "v1")
+        let storage = work.path("storage")
+
+        try withRegistry(storageRoot: storage) { server in
+            try Skopeo.copy("oci:\(layout.root.path):v1", "docker://\(server.host)/interop/restart:v1")
+            server.stop()
+            #expect(!server.neededSIGKILL, "SIGTERM must end the server within 5 s")
+            #expect(server.terminationStatus == 0, "graceful shutdown exits 0")
+        }
+        try withRegistry(storageRoot: storage) { server in
+            let remote = "docker://\(server.host)/interop/restart:v1"
+            #expect(try SHA256.digest(of: Skopeo.inspectRaw(remote)) == image.manifest.digest)
+            let back = OCILayout(at: work.path("back"))
+            try Skopeo.copy(remote, "oci:\(back.root.path):v1")
+            for blob in [image.manifest, image.config] + image.layers {
+                #expect(try back.hasBlob(blob.digest) && back.blob(blob.digest) == layout.blob(blob.digest),
+                        "blob \(blob.digest) differs after restart")
+            }
+        }
+    }
+
     /// The `manifests` of a referrers response (an OCI image index).
     static func referrerEntries(_ response: HTTPResponse) throws -> [[String: Any]] {
         let object = try response.json()

@@ -30,13 +30,19 @@ final class RegistryProcess {
     let directory: URL
     private let process: Process
     private let logURL: URL
+    private let ownsStorage: Bool
     private var stopped = false
+    /// Set by `stop()` when SIGTERM did not end the server within 5 s.
+    private(set) var neededSIGKILL = false
+    /// Exit status after `stop()`.
+    var terminationStatus: Int32 { process.terminationStatus }
 
     /// `127.0.0.1:<port>`, what clients put in front of a repository name.
     var host: String { "127.0.0.1:\(port)" }
     var baseURL: String { "http://\(host)" }
 
-    private init(kind: Kind, port: Int, directory: URL, process: Process, logURL: URL) {
+    private init(kind: Kind, port: Int, directory: URL, process: Process, logURL: URL, ownsStorage: Bool) {
+        self.ownsStorage = ownsStorage
         self.kind = kind
         self.port = port
         self.directory = directory
@@ -47,10 +53,16 @@ final class RegistryProcess {
     deinit { stop() }
 
     /// Starts a server and waits until `GET /v2/` answers 200.
-    static func start(_ kind: Kind = .underTest, readinessTimeout: TimeInterval = 15) throws -> RegistryProcess {
+    ///
+    /// With `storageRoot` the server uses that directory and leaves it in
+    /// place on `stop()` (for restart tests); otherwise the root is private.
+    static func start(
+        _ kind: Kind = .underTest, storageRoot: URL? = nil, readinessTimeout: TimeInterval = 15
+    ) throws -> RegistryProcess {
         let fm = FileManager.default
         let directory = fm.temporaryDirectory.appendingPathComponent("berth-interoptests-\(UUID().uuidString)")
-        let root = directory.appendingPathComponent("storage")
+        let root = storageRoot ?? directory.appendingPathComponent("storage")
+        try fm.createDirectory(at: directory, withIntermediateDirectories: true)
         try fm.createDirectory(at: root, withIntermediateDirectories: true)
         let port = try FreePort.pick()
         let env = [
@@ -97,7 +109,9 @@ final class RegistryProcess {
         try process.run()
         try? log.close()
 
-        let server = RegistryProcess(kind: kind, port: port, directory: directory, process: process, logURL: logURL)
+        let server = RegistryProcess(
+            kind: kind, port: port, directory: directory, process: process, logURL: logURL,
+            ownsStorage: storageRoot == nil)
         let deadline = Date().addingTimeInterval(readinessTimeout)
         while Date() < deadline {
             if !process.isRunning {
@@ -122,7 +136,8 @@ final class RegistryProcess {
         String(decoding: (try? Data(contentsOf: logURL)) ?? Data(), as: UTF8.self)
     }
 
-    /// SIGTERM, SIGKILL after 5 s, then the scratch directory goes. Idempotent.
+    /// SIGTERM, SIGKILL after 5 s, then the scratch directory goes (a storage
+    /// root passed to `start` stays). Idempotent.
     func stop() {
         guard !stopped else { return }
         stopped = true
@@ -131,6 +146,7 @@ final class RegistryProcess {
             let deadline = Date().addingTimeInterval(5)
             while process.isRunning && Date() < deadline { usleep(20_000) }
             if process.isRunning {
+                neededSIGKILL = true
                 kill(process.processIdentifier, SIGKILL)
                 process.waitUntilExit()
             }
@@ -166,8 +182,10 @@ final class RegistryProcess {
 }
 
 /// Starts a server for the duration of `body` and always stops it.
-func withRegistry<T>(_ kind: RegistryProcess.Kind = .underTest, _ body: (RegistryProcess) throws -> T) throws -> T {
-    let server = try RegistryProcess.start(kind)
+func withRegistry<T>(
+    _ kind: RegistryProcess.Kind = .underTest, storageRoot: URL? = nil, _ body: (RegistryProcess) throws -> T
+) throws -> T {
+    let server = try RegistryProcess.start(kind, storageRoot: storageRoot)
     defer { server.stop() }
     do {
         return try body(server)
