@@ -57,6 +57,11 @@ struct InteropTests {
                 #expect(head.header("Docker-Content-Digest") == blob.digest)
             }
 
+            let catalog = try HTTPProbe.request(url: "\(server.baseURL)/v2/_catalog")
+            #expect(catalog.status == 200)
+            let repositories = (try catalog.json()["repositories"] as? [String]) ?? []
+            #expect(repositories.contains("interop/app") && repositories.contains("interop/mirror"), "\(repositories)")
+
             // The same image pulled by digest instead of by tag.
             let byDigest = OCILayout(at: work.path("by-digest"))
             try Skopeo.copy(
@@ -109,6 +114,64 @@ struct InteropTests {
                             "\(child.platformManifest.platform?.architecture ?? "?") blob \(blob.digest) differs")
                 }
             }
+        }
+    }
+
+    @Test("skopeo --format v2s2 pushes Docker schema 2 manifests and lists that come back byte for byte")
+    func skopeoDockerSchema2() throws {
+        _ = try Skopeo.executable()
+        let work = try TemporaryDirectory("schema2")
+        let layout = try OCILayout.create(at: work.path("src"))
+        let amd64 = try layout.addImage(seed: "docker", layerCount: 2, architecture: "amd64")
+        let arm64 = try layout.addImage(seed: "docker", layerCount: 1, architecture: "arm64")
+        let index = try layout.addIndex([amd64.platformManifest, arm64.platformManifest])
+        try layout.tag(amd64.manifest, as: "single")
+        try layout.tag(index, as: "multi")
+
+        try withRegistry { server in
+            let single = "docker://\(server.host)/interop/docker:single"
+            try Skopeo.copy("oci:\(layout.root.path):single", single, preserveDigests: false, format: "v2s2")
+            let raw = try Skopeo.inspectRaw(single)
+            let manifest = try #require(try JSONSerialization.jsonObject(with: raw) as? [String: Any])
+            #expect(manifest["mediaType"] as? String == MediaTypes.dockerManifest)
+            #expect((manifest["config"] as? [String: Any])?["digest"] as? String == amd64.config.digest)
+            #expect((manifest["layers"] as? [[String: Any]])?.compactMap { $0["digest"] as? String }
+                    == amd64.layers.map(\.digest), "converting the manifest leaves the gzip layers alone")
+
+            let get = try HTTPProbe.request(
+                url: "\(server.baseURL)/v2/interop/docker/manifests/single",
+                headers: ["Accept": "\(MediaTypes.dockerManifest), \(MediaTypes.dockerManifestList)"])
+            #expect(get.status == 200)
+            #expect(get.header("Content-Type") == MediaTypes.dockerManifest)
+            #expect(try get.header("Docker-Content-Digest") == SHA256.digest(of: raw))
+            #expect(get.body == raw)
+
+            // dir: keeps the manifest bytes and names blobs by hex digest.
+            let dir = work.path("dir")
+            try Skopeo.copy(single, "dir:\(dir.path)", preserveDigests: true)
+            #expect(try Data(contentsOf: dir.appendingPathComponent("manifest.json")) == raw)
+            for blob in [amd64.config] + amd64.layers {
+                #expect(try Data(contentsOf: dir.appendingPathComponent(blob.hex)) == layout.blob(blob.digest))
+            }
+
+            let multi = "docker://\(server.host)/interop/docker:multi"
+            try Skopeo.copy("oci:\(layout.root.path):multi", multi, all: true, preserveDigests: false, format: "v2s2")
+            let listRaw = try Skopeo.inspectRaw(multi)
+            let list = try #require(try JSONSerialization.jsonObject(with: listRaw) as? [String: Any])
+            #expect(list["mediaType"] as? String == MediaTypes.dockerManifestList)
+            let children = (list["manifests"] as? [[String: Any]]) ?? []
+            #expect(children.count == 2)
+            for child in children {
+                let digest = try #require(child["digest"] as? String)
+                #expect(child["mediaType"] as? String == MediaTypes.dockerManifest)
+                let childRaw = try Skopeo.inspectRaw("docker://\(server.host)/interop/docker@\(digest)")
+                #expect(try SHA256.digest(of: childRaw) == digest)
+            }
+            let listGet = try HTTPProbe.request(
+                url: "\(server.baseURL)/v2/interop/docker/manifests/multi",
+                headers: ["Accept": "\(MediaTypes.dockerManifestList), \(MediaTypes.dockerManifest)"])
+            #expect(listGet.header("Content-Type") == MediaTypes.dockerManifestList)
+            #expect(listGet.body == listRaw)
         }
     }
 

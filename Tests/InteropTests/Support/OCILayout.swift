@@ -24,6 +24,8 @@ enum MediaTypes {
     static let imageConfig = "application/vnd.oci.image.config.v1+json"
     static let layerTarGzip = "application/vnd.oci.image.layer.v1.tar+gzip"
     static let empty = "application/vnd.oci.empty.v1+json"
+    static let dockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
+    static let dockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json"
 }
 
 /// An `oci:` image layout directory (image-spec `image-layout.md`):

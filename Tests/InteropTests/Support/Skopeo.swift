@@ -9,9 +9,14 @@ enum Skopeo {
         try Command.require("skopeo", package: "skopeo (Debian: apt-get install skopeo)")
     }
 
-    static func copy(_ source: String, _ destination: String, all: Bool = false, preserveDigests: Bool = true) throws {
+    /// `format` is skopeo's `--format` (`oci`, `v2s2`); nil keeps the source's.
+    static func copy(
+        _ source: String, _ destination: String, all: Bool = false, preserveDigests: Bool = true,
+        format: String? = nil
+    ) throws {
         var args = ["--insecure-policy", "copy", "--quiet", "--src-tls-verify=false", "--dest-tls-verify=false"]
         if all { args.append("--all") }
+        if let format { args += ["--format", format] }
         if preserveDigests { args.append("--preserve-digests") }
         args += [source, destination]
         try Command.check(try executable(), args)
