@@ -361,6 +361,43 @@ struct InteropTests {
         }
     }
 
+    @Test("with deletes disabled or storage read-only, skopeo's writes fail and its reads still work")
+    func deleteDisabledAndReadOnly() throws {
+        _ = try Skopeo.executable()
+        let work = try TemporaryDirectory("modes")
+        let layout = try OCILayout.create(at: work.path("src"))
+        let image = try layout.addImage(seed: "modes", layerCount: 1)
+        let other = try layout.addImage(seed: "modes-other", layerCount: 1)
+        try layout.tag(image.manifest, as: "v1")
+        try layout.tag(other.manifest, as: "v2")
+        let storage = work.path("storage")
+
+        try withRegistry(storageRoot: storage, environment: ["REGISTRY_STORAGE_DELETE_ENABLED": "false"]) { server in
+            let remote = "docker://\(server.host)/interop/modes"
+            try Skopeo.copy("oci:\(layout.root.path):v1", "\(remote):v1")
+            #expect(throws: InteropError.self, "delete must be refused while storage.delete.enabled is false") {
+                try Skopeo.delete("\(remote)@\(image.manifest.digest)")
+            }
+            let refused = try HTTPProbe.request(
+                method: "DELETE", url: "\(server.baseURL)/v2/interop/modes/manifests/\(image.manifest.digest)")
+            #expect(refused.status == 405)
+            let codes = ((try? refused.json())?["errors"] as? [[String: Any]])?.compactMap { $0["code"] as? String }
+            #expect(codes == ["UNSUPPORTED"])
+            #expect(try SHA256.digest(of: Skopeo.inspectRaw("\(remote):v1")) == image.manifest.digest)
+        }
+        try withRegistry(storageRoot: storage, environment: ["REGISTRY_STORAGE_MAINTENANCE_READONLY_ENABLED": "true"]) {
+            server in
+            let remote = "docker://\(server.host)/interop/modes"
+            #expect(throws: InteropError.self, "pushes must be refused in read-only mode") {
+                try Skopeo.copy("oci:\(layout.root.path):v2", "\(remote):v2")
+            }
+            let back = OCILayout(at: work.path("back"))
+            try Skopeo.copy("\(remote):v1", "oci:\(back.root.path):v1")
+            #expect(try back.entry(forRef: "v1").digest == image.manifest.digest)
+            #expect(try !Skopeo.tryInspectRaw("\(remote):v2").succeeded)
+        }
+    }
+
     /// The `manifests` of a referrers response (an OCI image index).
     static func referrerEntries(_ response: HTTPResponse) throws -> [[String: Any]] {
         let object = try response.json()

@@ -56,8 +56,11 @@ final class RegistryProcess {
     ///
     /// With `storageRoot` the server uses that directory and leaves it in
     /// place on `stop()` (for restart tests); otherwise the root is private.
+    ///
+    /// `environment` adds or overrides `REGISTRY_*` settings.
     static func start(
-        _ kind: Kind = .underTest, storageRoot: URL? = nil, readinessTimeout: TimeInterval = 15
+        _ kind: Kind = .underTest, storageRoot: URL? = nil, environment: [String: String] = [:],
+        readinessTimeout: TimeInterval = 15
     ) throws -> RegistryProcess {
         let fm = FileManager.default
         let directory = fm.temporaryDirectory.appendingPathComponent("berth-interoptests-\(UUID().uuidString)")
@@ -65,12 +68,12 @@ final class RegistryProcess {
         try fm.createDirectory(at: directory, withIntermediateDirectories: true)
         try fm.createDirectory(at: root, withIntermediateDirectories: true)
         let port = try FreePort.pick()
-        let env = [
+        var env = [
             "REGISTRY_HTTP_ADDR": "127.0.0.1:\(port)",
             "REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY": root.path,
             "REGISTRY_STORAGE_DELETE_ENABLED": "true",
             "REGISTRY_LOG_LEVEL": "info",
-        ]
+        ].merging(environment) { $1 }
 
         let executable: URL
         var arguments = ["serve"]
@@ -80,6 +83,9 @@ final class RegistryProcess {
         case .dockerRegistry:
             executable = URL(fileURLWithPath: try Command.require("docker-registry", package: "docker-registry"))
             // distribution needs a config file; the environment still overrides it.
+            // distribution 2.8 panics on the read-only key given by environment
+            // (it wants a YAML map there), so that one goes into the file.
+            let readOnly = env.removeValue(forKey: "REGISTRY_STORAGE_MAINTENANCE_READONLY_ENABLED") == "true"
             let config = directory.appendingPathComponent("config.yml")
             try """
                 version: 0.1
@@ -88,6 +94,9 @@ final class RegistryProcess {
                     rootdirectory: \(root.path)
                   delete:
                     enabled: true
+                  maintenance:
+                    readonly:
+                      enabled: \(readOnly)
                 http:
                   addr: 127.0.0.1:\(port)
 
@@ -183,9 +192,10 @@ final class RegistryProcess {
 
 /// Starts a server for the duration of `body` and always stops it.
 func withRegistry<T>(
-    _ kind: RegistryProcess.Kind = .underTest, storageRoot: URL? = nil, _ body: (RegistryProcess) throws -> T
+    _ kind: RegistryProcess.Kind = .underTest, storageRoot: URL? = nil, environment: [String: String] = [:],
+    _ body: (RegistryProcess) throws -> T
 ) throws -> T {
-    let server = try RegistryProcess.start(kind, storageRoot: storageRoot)
+    let server = try RegistryProcess.start(kind, storageRoot: storageRoot, environment: environment)
     defer { server.stop() }
     do {
         return try body(server)
