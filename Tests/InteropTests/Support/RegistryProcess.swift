@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 #if canImport(Glibc)
 import Glibc
@@ -145,6 +146,14 @@ final class RegistryProcess {
         String(decoding: (try? Data(contentsOf: logURL)) ?? Data(), as: UTF8.self)
     }
 
+    /// Access-log lines of 5xx responses. Clients retry around some server
+    /// errors (skopeo does), so a passing client run can still hide one.
+    var serverErrorLines: [String] {
+        log.split(whereSeparator: \.isNewline).map(String.init).filter {
+            $0.range(of: #"status=5[0-9][0-9]\b"#, options: .regularExpression) != nil
+        }
+    }
+
     /// SIGTERM, SIGKILL after 5 s, then the scratch directory goes (a storage
     /// root passed to `start` stays). Idempotent.
     func stop() {
@@ -198,7 +207,10 @@ func withRegistry<T>(
     let server = try RegistryProcess.start(kind, storageRoot: storageRoot, environment: environment)
     defer { server.stop() }
     do {
-        return try body(server)
+        let result = try body(server)
+        let errors = server.serverErrorLines
+        #expect(errors.isEmpty, "\(server.kind.rawValue) answered 5xx:\n\(errors.prefix(10).joined(separator: "\n"))")
+        return result
     } catch {
         throw InteropError("\(error)\n--- \(server.kind.rawValue) log (tail) ---\n\(String(server.log.suffix(4000)))")
     }
