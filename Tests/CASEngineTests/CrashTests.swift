@@ -73,10 +73,23 @@ import Testing
             child.standardOutput = out
             child.standardError = FileHandle.nullDevice
             try child.run()
-            usleep(UInt32.random(in: 2_000...120_000, using: &rng))
+            // Most kills land while the writer is writing: wait until it has
+            // opened the store, then a random 5-80 ms. One in ten lands at a
+            // random moment of start-up and recovery instead.
+            var early = Data()
+            if iteration % 10 == 9 {
+                usleep(UInt32.random(in: 1_000...40_000, using: &rng))
+            } else {
+                while !String(decoding: early, as: UTF8.self).contains("OPEN\n") {
+                    let chunk = out.fileHandleForReading.availableData
+                    if chunk.isEmpty { break }  // the writer died on its own: reported below
+                    early.append(chunk)
+                }
+                usleep(UInt32.random(in: 5_000...80_000, using: &rng))
+            }
             kill(child.processIdentifier, SIGKILL)
             child.waitUntilExit()
-            let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let output = String(decoding: early + out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             #expect(child.terminationReason == .uncaughtSignal, "writer exited on its own: \(output.suffix(200))")
             var fresh = Acked()
             try Self.parse(output, into: &fresh)
@@ -91,7 +104,10 @@ import Testing
         let store = try Store.open(at: root)
         defer { store.close() }
         try Self.check(store, all)
-        #expect(all.blobs.count > kills, "the writer acknowledged too little to mean anything")
+        // Each acknowledged write costs an fsync; on a loaded machine a run
+        // may acknowledge none. Across the suite enough must happen to mean
+        // something.
+        #expect(all.blobs.count >= kills / 4 && !all.manifests.isEmpty, "the writer acknowledged too little to mean anything")
         print("crash suite: \(kills) kills, \(all.blobs.count) blobs and \(all.manifests.count) manifests acknowledged, \(totalTorn) torn bytes truncated")
     }
 }

@@ -157,6 +157,23 @@ import Testing
         }
     }
 
+    @Test func headOfAZeroRefBlobRestartsItsGracePeriod() throws {
+        let clock = Clock()
+        try withStore(clock) { f in
+            let policy = GCPolicy(deleteUntagged: false, gracePeriod: 3600, untaggedDelay: 0)
+            let layer = try f.blob("uploaded, manifest not pushed yet")
+            clock.advance(3000)
+            #expect(try f.store.stat(layer, in: "app") != nil)  // the client's HEAD
+            clock.advance(1000)
+            #expect(try f.store.collectIncrementally(policy: policy).deletedBlobs.isEmpty,
+                    "4000 s after upload but 1000 s after the HEAD: kept")
+            try f.manifest("now", refs: [layer], tags: ["latest"])
+            clock.advance(7200)
+            #expect(try f.store.collectIncrementally(policy: policy).deletedBlobs.isEmpty)
+            try f.store.verify(layer)
+        }
+    }
+
     @Test func compactionReclaimsDeadSharedPackBytes() throws {
         try withStore(maxPack: 64 << 10) { f in
             var keep: [BlobDigest] = []

@@ -91,7 +91,19 @@ public final class Store: Sendable {
     public func stat(_ digest: BlobDigest, in repository: String) throws -> BlobInfo? {
         try checkOpen()
         guard try isAvailable(digest, in: repository) else { return nil }
-        return try stat(digest)
+        guard let info = try stat(digest) else { return nil }
+        if info.refcount == 0 { touch(digest, in: repository) }
+        return info
+    }
+
+    /// A client that saw a zero-ref blob exists (HEAD/GET) may reference it in
+    /// its next manifest instead of uploading it again: restart the blob's
+    /// grace period (DESIGN.md "References and GC") by refreshing the link.
+    /// Only zero-ref blobs pay this write; best effort (a read-only store or a
+    /// failed write only shortens the window, GC re-checks refcounts anyway).
+    func touch(_ digest: BlobDigest, in repository: String) {
+        guard !options.readOnly else { return }
+        _ = try? meta.link(repository: repository, digest: digest, now: now)
     }
 
     func isAvailable(_ digest: BlobDigest, in repository: String) throws -> Bool {
@@ -110,6 +122,7 @@ public final class Store: Sendable {
             throw StoreError(.blobUnknown, "blob \(digest) is not stored")
         }
         try checkHeader(record.location, digest: digest)
+        if let repository, record.refcount == 0 { touch(digest, in: repository) }
         return BlobReader(digest: digest, location: record.location, packs: packs)
     }
 
