@@ -48,7 +48,11 @@ struct Serve: AsyncParsableCommand {
         let serverConfig = try ServerSettings.http(from: settings)
         let store: Store
         do {
-            store = try Store.open(at: settings.storage.filesystem.rootDirectory, options: ServerSettings.store(from: settings))
+            // Opened writable even in read-only mode: read-only is enforced at the
+            // HTTP layer so that a config reload (SIGHUP) can switch it off.
+            var options = ServerSettings.store(from: settings)
+            options.readOnly = false
+            store = try Store.open(at: settings.storage.filesystem.rootDirectory, options: options)
         } catch let error as StoreError {
             throw RegctlError("storage at \(settings.storage.filesystem.rootDirectory): \(error.message)")
         }
@@ -57,6 +61,8 @@ struct Serve: AsyncParsableCommand {
 
         let server = RegistryServer(configuration: serverConfig, store: store, prometheus: prometheus, logger: logger)
         var services: [any Service] = [server]
+        services.append(ConfigReloader(path: config ?? environment["REGISTRY_CONFIGURATION_PATH"], server: server,
+                                       logger: logger, initial: settings))
         let purging = settings.storage.maintenance.uploadPurging
         if purging.enabled && !settings.storage.maintenance.readOnly.enabled {
             services.append(UploadPurger(store: store, age: purging.age, interval: purging.interval,
@@ -67,6 +73,7 @@ struct Serve: AsyncParsableCommand {
             "root": "\(settings.storage.filesystem.rootDirectory)",
             "delete": "\(serverConfig.deleteEnabled)",
             "readonly": "\(serverConfig.readOnly)",
+            "tls": "\(serverConfig.tls != nil)",
         ])
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },
