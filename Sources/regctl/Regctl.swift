@@ -19,7 +19,7 @@ struct Regctl: AsyncParsableCommand {
             a config file, `regctl serve` listens on :5000 with storage in ./data.
             """,
         version: "0.1.0",
-        subcommands: [Serve.self]
+        subcommands: [Serve.self, GarbageCollect.self, Fsck.self, Compact.self]
     )
 }
 

@@ -30,14 +30,7 @@ struct Serve: AsyncParsableCommand {
     var config: String?
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        let settings: RegistryConfiguration
-        do {
-            settings = try RegistryConfiguration.load(path: config ?? environment["REGISTRY_CONFIGURATION_PATH"],
-                                                      environment: environment)
-        } catch let error as ConfigurationError {
-            throw RegctlError("configuration: \(error)")
-        }
+        let settings = try loadConfiguration(config)
         LogSetup.bootstrap(settings.log)
         var logger = Logger(label: "berth")
         for (k, v) in settings.log.fields { logger[metadataKey: k] = .string(v) }
@@ -46,27 +39,25 @@ struct Serve: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
 
         let serverConfig = try ServerSettings.http(from: settings)
-        let store: Store
-        do {
-            // Opened writable even in read-only mode: read-only is enforced at the
-            // HTTP layer so that a config reload (SIGHUP) can switch it off.
-            var options = ServerSettings.store(from: settings)
-            options.readOnly = false
-            store = try Store.open(at: settings.storage.filesystem.rootDirectory, options: options)
-        } catch let error as StoreError {
-            throw RegctlError("storage at \(settings.storage.filesystem.rootDirectory): \(error.message)")
-        }
+        // Opened writable even in read-only mode: read-only is enforced at the
+        // HTTP layer so that a config reload (SIGHUP) can switch it off.
+        var storeOptions = ServerSettings.store(from: settings)
+        storeOptions.readOnly = false
+        let store = try openStore(settings.storage.filesystem.rootDirectory, options: storeOptions)
         defer { store.close() }
         logRecovery(store.recovery, logger: logger)
 
         let server = RegistryServer(configuration: serverConfig, store: store, prometheus: prometheus, logger: logger)
         var services: [any Service] = [server]
-        services.append(ConfigReloader(path: config ?? environment["REGISTRY_CONFIGURATION_PATH"], server: server,
+        services.append(ConfigReloader(path: config ?? ProcessInfo.processInfo.environment["REGISTRY_CONFIGURATION_PATH"], server: server,
                                        logger: logger, initial: settings))
         let purging = settings.storage.maintenance.uploadPurging
         if purging.enabled && !settings.storage.maintenance.readOnly.enabled {
             services.append(UploadPurger(store: store, age: purging.age, interval: purging.interval,
                                          dryRun: purging.dryRun, logger: logger))
+        }
+        if !settings.storage.maintenance.readOnly.enabled {
+            services.append(OnlineGC(store: store, settings: settings.berth.gc, logger: logger))
         }
         logger.info("serving", metadata: [
             "addr": "\(serverConfig.host):\(serverConfig.port)",

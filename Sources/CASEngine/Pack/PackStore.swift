@@ -190,6 +190,11 @@ final class PackStore: @unchecked Sendable {
         return ActivePack(id: id, file: file, end: UInt64(PackFileHeader.size))
     }
 
+    /// Reads the active pack's id under the write lock.
+    func withActive<T>(_ body: (UInt32?) -> T) -> T {
+        writeLock.withLock { body(active?.id) }
+    }
+
     func removePack(_ id: UInt32) throws {
         writeLock.withLock {
             if active?.id == id { active = nil }

@@ -49,31 +49,16 @@ struct FormatFile: Equatable {
     }
 }
 
-/// Small durable-write helpers shared by the facade.
+/// Temp file, write, fsync, rename, directory fsync: the file is either the
+/// old one or the complete new one after a crash.
 enum DurableFile {
     static func writeAtomically(_ bytes: [UInt8], to path: String, directory: String) throws {
         let tmp = path + ".tmp"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw StoreError.posix("open", path: tmp, errno: errno) }
-        defer { close(fd) }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw StoreError.posix("write", path: tmp, errno: errno)
-            }
-            written += n
-        }
-        guard fsync(fd) == 0 else { throw StoreError.posix("fsync", path: tmp, errno: errno) }
-        guard rename(tmp, path) == 0 else { throw StoreError.posix("rename", path: path, errno: errno) }
-        try syncDirectory(directory)
-    }
-
-    static func syncDirectory(_ path: String) throws {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw StoreError.posix("open", path: path, errno: errno) }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw StoreError.posix("fsync", path: path, errno: errno) }
+        let fd = try PosixIO.openFile(tmp, O_WRONLY | O_CREAT | O_TRUNC, create: true)
+        defer { PosixIO.closeFile(fd) }
+        try bytes.withUnsafeBytes { try PosixIO.pwriteFully(fd, $0, at: 0, path: tmp) }
+        try PosixIO.fsyncFile(fd, path: tmp)
+        try PosixIO.renameFile(tmp, path)
+        try PosixIO.syncDirectory(directory)
     }
 }

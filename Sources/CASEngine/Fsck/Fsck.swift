@@ -1,0 +1,126 @@
+// fsck: checks the store against itself and, with `repair`, fixes what can
+// be fixed without guessing.
+//
+// Thread safety: may run beside live traffic (read snapshots plus one small
+// transaction per repair), but findings about data changing under it can be
+// stale; `regctl fsck` runs it offline.
+// Invariants:
+//   1. Checks never change anything; repairs only (a) set refcounts to the
+//      value recomputed from stored edges, (b) unlink pack files no index entry
+//      names that are older than `orphanAge` (never the active pack), and
+//      (c) only when asked (`reindex`, disaster recovery after losing meta/),
+//      re-index complete, valid pack records whose digest is missing from the
+//      index (refcount 0: GC decides their fate after the grace period) —
+//      instead of (b) for the packs holding them. Without `reindex`, records
+//      missing from the index are dead bytes (GC'd, or a crash before the
+//      index commit) that compaction reclaims.
+//   2. A corrupt record is reported, never "repaired" by dropping its index
+//      entry: the operator decides (the bytes may exist elsewhere).
+
+import Foundation
+
+public struct FsckReport: Sendable {
+    public var blobsChecked = 0
+    public var manifestsChecked = 0
+    /// Index entries whose record is missing, damaged or names another digest.
+    public var corrupt: [(digest: BlobDigest, problem: String)] = []
+    /// (digest, stored refcount, recomputed refcount).
+    public var refcountMismatches: [(digest: BlobDigest, stored: UInt64, expected: UInt64)] = []
+    /// Manifest edges naming blobs the index does not have.
+    public var danglingReferences: [(repository: String, manifest: BlobDigest, missing: BlobDigest)] = []
+    /// Pack files no index entry names.
+    public var orphanPacks: [UInt32] = []
+    /// Valid records whose digest the index lacks.
+    public var unindexedRecords: [(digest: BlobDigest, location: BlobLocation)] = []
+    public var repaired: [String] = []
+
+    public var isClean: Bool {
+        corrupt.isEmpty && refcountMismatches.isEmpty && danglingReferences.isEmpty
+            && orphanPacks.isEmpty && unindexedRecords.isEmpty
+    }
+}
+
+extension Store {
+    /// - Parameters:
+    ///   - verifyContent: re-hash every blob (reads everything) instead of
+    ///     checking record headers only.
+    ///   - scanPacks: read every pack record (finds unindexed records).
+    ///   - repair: apply the repairs of invariant 1.
+    ///   - reindex: with `scanPacks` and `repair`, re-index unindexed records.
+    ///   - orphanAge: seconds a pack must be old before it counts as orphaned.
+    public func fsck(verifyContent: Bool, scanPacks: Bool, repair: Bool, reindex: Bool = false,
+                     orphanAge: UInt64 = 3600) throws -> FsckReport {
+        try checkOpen()
+        if repair { try checkWritable() }
+        var report = FsckReport()
+        var indexed: [BlobDigest: BlobRecord] = [:]
+        var packsNamed = Set<UInt32>()
+        try meta.forEachBlob { d, rec in
+            indexed[d] = rec
+            packsNamed.insert(rec.location.packID)
+            return true
+        }
+        for (d, rec) in indexed.sorted(by: { $0.key < $1.key }) {
+            report.blobsChecked += 1
+            do {
+                if verifyContent {
+                    try packs.verify(rec.location, digest: d)
+                } else {
+                    try checkHeader(rec.location, digest: d)
+                }
+            } catch let error as StoreError {
+                report.corrupt.append((d, error.message))
+            }
+        }
+        // Refcounts recomputed from the edges of every manifest.
+        var expected: [BlobDigest: UInt64] = [:]
+        for repository in try meta.allRepositories() {
+            for m in try meta.manifestSummaries(repository: repository) {
+                report.manifestsChecked += 1
+                expected[m.digest, default: 0] += 1
+                for r in m.references {
+                    expected[r, default: 0] += 1
+                    if indexed[r] == nil { report.danglingReferences.append((repository, m.digest, r)) }
+                }
+            }
+        }
+        for (d, rec) in indexed.sorted(by: { $0.key < $1.key }) where rec.refcount != (expected[d] ?? 0) {
+            report.refcountMismatches.append((d, rec.refcount, expected[d] ?? 0))
+        }
+        // Pack files nobody names.
+        let active = packs.activePackID
+        let cutoff = Date().timeIntervalSince1970 - Double(orphanAge)
+        for id in try packs.packIDs() where id != active && !packsNamed.contains(id) {
+            let path = layout.packPath(id)
+            let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            if modified < cutoff { report.orphanPacks.append(id) }
+        }
+        if scanPacks {
+            for id in try packs.packIDs() {
+                try packs.scan(packID: id) { header, location in
+                    if indexed[header.digest] == nil { report.unindexedRecords.append((header.digest, location)) }
+                }
+            }
+        }
+        guard repair else { return report }
+        for m in report.refcountMismatches {
+            try meta.repairRefcount(m.digest, to: m.expected, now: now)
+            report.repaired.append("refcount of \(m.digest): \(m.stored) -> \(m.expected)")
+        }
+        var reindexedPacks = Set<UInt32>()
+        if reindex && !report.unindexedRecords.isEmpty {
+            // One record per digest (a digest may sit in two packs after a
+            // lost commit race); the first found wins.
+            var seen = Set<BlobDigest>()
+            let records = report.unindexedRecords.filter { seen.insert($0.digest).inserted }
+            _ = try meta.commitBlobs(records.map { (digest: $0.digest, location: $0.location, linkTo: nil) }, now: now)
+            for r in records { report.repaired.append("re-indexed \(r.digest) from pack \(r.location.packID)") }
+            reindexedPacks = Set(records.map(\.location.packID))
+        }
+        for id in report.orphanPacks where !reindexedPacks.contains(id) {
+            try packs.removePack(id)
+            report.repaired.append("removed orphan pack \(id)")
+        }
+        return report
+    }
+}

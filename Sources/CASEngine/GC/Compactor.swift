@@ -1,0 +1,75 @@
+// Compaction: rewrites shared packs whose dead ratio passes a threshold,
+// online. Live records are copied into the active pack (group-commit path:
+// fdatasync before indexing), each index entry is switched in a transaction
+// that checks it still points at the old place, then the old pack is
+// unlinked. Readers holding the old location keep their open descriptor.
+//
+// Thread safety: safe beside live traffic; run one compactor per store.
+// Invariants:
+//   1. An index entry moves only after its new copy is durable (RECOVERY.md
+//      small-blob steps 3-4), and only if it still names the old location.
+//   2. An old pack is unlinked only after no index entry names it.
+//   3. Only sealed shared packs are compacted: shared packs with an id below
+//      the active pack's at the start (packs are filled and sealed in id
+//      order, so no record can be added to them during the run), never a
+//      dedicated pack (a dedicated pack with no index entry may be an upload
+//      between its rename and its index commit; fsck owns those).
+
+public struct CompactionReport: Sendable, Equatable {
+    public var packsRewritten: [UInt32] = []
+    public var recordsMoved: Int = 0
+    public var bytesReclaimed: UInt64 = 0
+    public init() {}
+}
+
+extension Store {
+    /// Rewrites every sealed shared pack whose dead bytes are at least
+    /// `minDeadRatio` of its size (0 < ratio <= 1).
+    public func compact(minDeadRatio: Double = 0.5) throws -> CompactionReport {
+        try checkWritable()
+        var report = CompactionReport()
+        guard let active = packs.activePackID else { return report }
+        var live: [UInt32: (bytes: UInt64, records: [(BlobDigest, BlobLocation)])] = [:]
+        try meta.forEachBlob { d, rec in
+            if !rec.location.flags.contains(.dedicated) {
+                live[rec.location.packID, default: (0, [])].bytes += UInt64(PackRecordHeader.size) + rec.location.storedLength
+                live[rec.location.packID, default: (0, [])].records.append((d, rec.location))
+            }
+            return true
+        }
+        for id in try packs.packIDs() where id < active {
+            guard try packs.kind(of: id) == .shared else { continue }
+            let size = try packs.fileSize(of: id)
+            let entry = live[id] ?? (0, [])
+            let payloadSpace = size - min(size, UInt64(PackFileHeader.size))
+            guard payloadSpace > 0 else { continue }
+            let dead = payloadSpace - min(payloadSpace, entry.bytes)
+            guard Double(dead) / Double(payloadSpace) >= minDeadRatio else { continue }
+            var moved = 0
+            var batch: [(BlobDigest, BlobLocation, [UInt8])] = []
+            var batchBytes = 0
+            func flush() throws {
+                guard !batch.isEmpty else { return }
+                let locations = try packs.appendBatch(batch.map { (digest: $0.0, bytes: $0.2) })
+                for ((d, old, _), new) in zip(batch, locations) where try meta.relocateBlob(d, from: old, to: new) {
+                    moved += 1
+                }
+                batch.removeAll()
+                batchBytes = 0
+            }
+            for (d, location) in entry.records {
+                batch.append((d, location, try packs.readAll(location)))
+                batchBytes += Int(location.rawLength)
+                if batchBytes >= 8 << 20 { try flush() }
+            }
+            try flush()
+            // Every entry that named this pack was relocated, or was removed
+            // (relocateBlob false): nothing names it any more (invariant 2).
+            try packs.removePack(id)
+            report.packsRewritten.append(id)
+            report.recordsMoved += moved
+            report.bytesReclaimed += dead
+        }
+        return report
+    }
+}

@@ -1,0 +1,123 @@
+// Garbage collection: which manifests and blobs are garbage, and removing
+// them without losing anything a client was promised.
+//
+// Thread safety: runs on the caller's thread against a live Store; every
+// removal is its own LMDB transaction that re-checks the condition it acts on
+// (refcount still 0 and zeroed long enough), so concurrent pushes win races.
+// Invariants:
+//   1. A blob is removed only in a transaction that sees refcount == 0 and
+//      zeroed-at older than the grace period (DESIGN.md "References and GC").
+//   2. A manifest is kept while it is tagged, a child (transitively) of a kept
+//      index in its repository, or a referrer (transitively) of a kept
+//      manifest; only with the untagged policy are the others deleted.
+//   3. A pack file is unlinked only after the transaction that removed the
+//      last index entry naming it committed (dedicated packs: one blob each).
+
+import Foundation
+
+/// What one collection did (or, with `dryRun`, would do).
+public struct GCReport: Sendable, Equatable {
+    public struct ManifestRef: Sendable, Hashable {
+        public let repository: String
+        public let digest: BlobDigest
+    }
+    /// Manifests kept, in repository order (the "marking" lines).
+    public var kept: [ManifestRef] = []
+    /// Blobs reachable from kept manifests.
+    public var markedBlobs: Int = 0
+    public var deletedManifests: [ManifestRef] = []
+    public var deletedBlobs: [BlobDigest] = []
+    /// Original bytes of the deleted blobs.
+    public var freedBytes: UInt64 = 0
+    /// Dedicated pack files unlinked.
+    public var removedPacks: Int = 0
+}
+
+public struct GCPolicy: Sendable {
+    /// Delete manifests no tag keeps (distribution's --delete-untagged).
+    public var deleteUntagged: Bool
+    /// Seconds a blob stays at refcount 0 before it may go.
+    public var gracePeriod: UInt64
+    /// Seconds a manifest stays untagged before the untagged policy deletes it.
+    public var untaggedDelay: UInt64
+
+    public init(deleteUntagged: Bool, gracePeriod: UInt64, untaggedDelay: UInt64) {
+        self.deleteUntagged = deleteUntagged
+        self.gracePeriod = gracePeriod
+        self.untaggedDelay = untaggedDelay
+    }
+}
+
+extension Store {
+    /// Offline full mark and sweep (regctl garbage-collect): marks every
+    /// manifest kept by invariant 2, deletes the rest when `deleteUntagged`,
+    /// then deletes every blob at refcount 0 zeroed before `now - gracePeriod`.
+    public func garbageCollect(policy: GCPolicy, dryRun: Bool) throws -> GCReport {
+        try checkOpen()
+        if !dryRun { try checkWritable() }
+        var report = GCReport()
+        // Refcount decrements the manifest deletions will cause (for dry runs
+        // and for the sweep's projection).
+        var released: [BlobDigest: UInt64] = [:]
+        var marked = Set<BlobDigest>()
+        for repository in try meta.allRepositories() {
+            let summaries = try meta.manifestSummaries(repository: repository)
+            let keep = policy.deleteUntagged ? Self.keptManifests(summaries) : Set(summaries.map(\.digest))
+            for s in summaries {
+                let ref = GCReport.ManifestRef(repository: repository, digest: s.digest)
+                if keep.contains(s.digest) {
+                    report.kept.append(ref)
+                    marked.insert(s.digest)
+                    marked.formUnion(s.references)
+                } else {
+                    report.deletedManifests.append(ref)
+                    released[s.digest, default: 0] += 1
+                    for r in s.references { released[r, default: 0] += 1 }
+                }
+            }
+        }
+        report.markedBlobs = marked.count
+        if !dryRun {
+            for m in report.deletedManifests {
+                try meta.deleteManifest(repository: m.repository, digest: m.digest, now: now)
+            }
+        }
+        let cutoff = now >= policy.gracePeriod ? now - policy.gracePeriod : 0
+        var candidates: [(BlobDigest, BlobRecord)] = []
+        try meta.forEachBlob { d, rec in
+            let projected = dryRun ? rec.refcount - min(rec.refcount, released[d] ?? 0) : rec.refcount
+            let zeroedAt = dryRun && rec.refcount > 0 ? now : rec.zeroedAt
+            if projected == 0 && zeroedAt <= cutoff { candidates.append((d, rec)) }
+            return true
+        }
+        for (d, rec) in candidates {
+            let removed = try dryRun || meta.removeBlob(d, ifZeroSince: cutoff)
+            if removed {
+                report.deletedBlobs.append(d)
+                report.freedBytes += rec.location.rawLength
+                if !dryRun, rec.location.flags.contains(.dedicated) {
+                    try packs.removePack(rec.location.packID)
+                    report.removedPacks += 1
+                }
+            }
+        }
+        return report
+    }
+
+    /// Invariant 2 over one repository's manifests.
+    static func keptManifests(_ summaries: [MetaStore.ManifestSummary]) -> Set<BlobDigest> {
+        let byDigest = Dictionary(summaries.map { ($0.digest, $0) }, uniquingKeysWith: { a, _ in a })
+        var referrersOf: [BlobDigest: [BlobDigest]] = [:]
+        for s in summaries { if let subject = s.subject { referrersOf[subject, default: []].append(s.digest) } }
+        var keep = Set<BlobDigest>()
+        var work = summaries.filter(\.tagged).map(\.digest)
+        while let m = work.popLast() {
+            guard keep.insert(m).inserted else { continue }
+            // Children of an index that are manifests of this repository.
+            for r in byDigest[m]?.references ?? [] where byDigest[r] != nil { work.append(r) }
+            // Signatures, SBOMs and other referrers live as long as their subject.
+            work += referrersOf[m] ?? []
+        }
+        return keep
+    }
+}

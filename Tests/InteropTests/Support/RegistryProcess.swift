@@ -1,0 +1,217 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One registry server process on 127.0.0.1 with its own temporary storage
+/// root, configured the way distribution is: `REGISTRY_*` environment.
+///
+/// The tests target `regctl serve`. Setting `BERTH_INTEROP_SERVER=docker-registry`
+/// runs the same tests against Debian's distribution binary instead, which is
+/// how the harness itself is validated against a reference implementation.
+final class RegistryProcess {
+    enum Kind: String {
+        case regctl
+        case dockerRegistry = "docker-registry"
+
+        /// The server under test: regctl unless the environment says otherwise.
+        static var underTest: Kind {
+            let name = ProcessInfo.processInfo.environment["BERTH_INTEROP_SERVER"] ?? "regctl"
+            return Kind(rawValue: name) ?? .regctl
+        }
+    }
+
+    let kind: Kind
+    let port: Int
+    /// Scratch directory of this server: storage root, config, log.
+    let directory: URL
+    private let process: Process
+    private let logURL: URL
+    private let ownsStorage: Bool
+    private var stopped = false
+    /// Set by `stop()` when SIGTERM did not end the server within 5 s.
+    private(set) var neededSIGKILL = false
+    /// Exit status after `stop()`.
+    var terminationStatus: Int32 { process.terminationStatus }
+
+    /// `127.0.0.1:<port>`, what clients put in front of a repository name.
+    var host: String { "127.0.0.1:\(port)" }
+    var baseURL: String { "http://\(host)" }
+
+    private init(kind: Kind, port: Int, directory: URL, process: Process, logURL: URL, ownsStorage: Bool) {
+        self.ownsStorage = ownsStorage
+        self.kind = kind
+        self.port = port
+        self.directory = directory
+        self.process = process
+        self.logURL = logURL
+    }
+
+    deinit { stop() }
+
+    /// Starts a server and waits until `GET /v2/` answers 200.
+    ///
+    /// With `storageRoot` the server uses that directory and leaves it in
+    /// place on `stop()` (for restart tests); otherwise the root is private.
+    ///
+    /// `environment` adds or overrides `REGISTRY_*` settings.
+    static func start(
+        _ kind: Kind = .underTest, storageRoot: URL? = nil, environment: [String: String] = [:],
+        readinessTimeout: TimeInterval = 15
+    ) throws -> RegistryProcess {
+        let fm = FileManager.default
+        let directory = fm.temporaryDirectory.appendingPathComponent("berth-interoptests-\(UUID().uuidString)")
+        let root = storageRoot ?? directory.appendingPathComponent("storage")
+        try fm.createDirectory(at: directory, withIntermediateDirectories: true)
+        try fm.createDirectory(at: root, withIntermediateDirectories: true)
+        let port = try FreePort.pick()
+        var env = [
+            "REGISTRY_HTTP_ADDR": "127.0.0.1:\(port)",
+            "REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY": root.path,
+            "REGISTRY_STORAGE_DELETE_ENABLED": "true",
+            "REGISTRY_LOG_LEVEL": "info",
+        ].merging(environment) { $1 }
+
+        let executable: URL
+        var arguments = ["serve"]
+        switch kind {
+        case .regctl:
+            executable = try regctlExecutable()
+        case .dockerRegistry:
+            executable = URL(fileURLWithPath: try Command.require("docker-registry", package: "docker-registry"))
+            // distribution needs a config file; the environment still overrides it.
+            // distribution 2.8 panics on the read-only key given by environment
+            // (it wants a YAML map there), so that one goes into the file.
+            let readOnly = env.removeValue(forKey: "REGISTRY_STORAGE_MAINTENANCE_READONLY_ENABLED") == "true"
+            let config = directory.appendingPathComponent("config.yml")
+            try """
+                version: 0.1
+                storage:
+                  filesystem:
+                    rootdirectory: \(root.path)
+                  delete:
+                    enabled: true
+                  maintenance:
+                    readonly:
+                      enabled: \(readOnly)
+                http:
+                  addr: 127.0.0.1:\(port)
+
+                """.write(to: config, atomically: true, encoding: .utf8)
+            arguments.append(config.path)
+        }
+
+        let logURL = directory.appendingPathComponent("server.log")
+        _ = fm.createFile(atPath: logURL.path, contents: nil)
+        let log = try FileHandle(forWritingTo: logURL)
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        process.currentDirectoryURL = directory
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        try? log.close()
+
+        let server = RegistryProcess(
+            kind: kind, port: port, directory: directory, process: process, logURL: logURL,
+            ownsStorage: storageRoot == nil)
+        let deadline = Date().addingTimeInterval(readinessTimeout)
+        while Date() < deadline {
+            if !process.isRunning {
+                let message = "\(kind.rawValue) exited with status \(process.terminationStatus) before it was ready:\n\(server.log)"
+                server.stop()
+                throw InteropError(message)
+            }
+            if let response = try? HTTPProbe.request(url: "\(server.baseURL)/v2/", timeout: 2),
+                response.status == 200
+            {
+                return server
+            }
+            usleep(100_000)
+        }
+        let message = "\(kind.rawValue) did not answer 200 on \(server.baseURL)/v2/ within \(Int(readinessTimeout)) s:\n\(server.log)"
+        server.stop()
+        throw InteropError(message)
+    }
+
+    /// The server's stdout and stderr so far (for failure messages).
+    var log: String {
+        String(decoding: (try? Data(contentsOf: logURL)) ?? Data(), as: UTF8.self)
+    }
+
+    /// Access-log lines of 5xx responses. Clients retry around some server
+    /// errors (skopeo does), so a passing client run can still hide one.
+    var serverErrorLines: [String] {
+        log.split(whereSeparator: \.isNewline).map(String.init).filter {
+            $0.range(of: #"status=5[0-9][0-9]\b"#, options: .regularExpression) != nil
+        }
+    }
+
+    /// SIGTERM, SIGKILL after 5 s, then the scratch directory goes (a storage
+    /// root passed to `start` stays). Idempotent.
+    func stop() {
+        guard !stopped else { return }
+        stopped = true
+        if process.isRunning {
+            process.terminate()
+            let deadline = Date().addingTimeInterval(5)
+            while process.isRunning && Date() < deadline { usleep(20_000) }
+            if process.isRunning {
+                neededSIGKILL = true
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// `regctl` is built next to the test bundle; fall back to the package's
+    /// `.build/debug` when the runner's argv[0] says nothing useful.
+    static func regctlExecutable() throws -> URL {
+        let fm = FileManager.default
+        var candidates: [URL] = []
+        let argv0 = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = argv0.deletingLastPathComponent()
+        // …/debug/BerthPackageTests.xctest[/Contents/MacOS/BerthPackageTests]
+        for _ in 0..<4 {
+            candidates.append(dir.appendingPathComponent("regctl"))
+            dir = dir.deletingLastPathComponent()
+        }
+        let packageRoot = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent()  // Support
+            .deletingLastPathComponent()  // InteropTests
+            .deletingLastPathComponent()  // Tests
+            .deletingLastPathComponent()
+        candidates.append(packageRoot.appendingPathComponent(".build/debug/regctl"))
+        for candidate in candidates where fm.isExecutableFile(atPath: candidate.path) {
+            return candidate
+        }
+        throw InteropError(
+            "regctl executable not found (looked at \(candidates.map(\.path).joined(separator: ", "))); "
+                + "build it with `swift build --build-tests`")
+    }
+}
+
+/// Starts a server for the duration of `body` and always stops it.
+func withRegistry<T>(
+    _ kind: RegistryProcess.Kind = .underTest, storageRoot: URL? = nil, environment: [String: String] = [:],
+    _ body: (RegistryProcess) throws -> T
+) throws -> T {
+    let server = try RegistryProcess.start(kind, storageRoot: storageRoot, environment: environment)
+    defer { server.stop() }
+    do {
+        let result = try body(server)
+        let errors = server.serverErrorLines
+        #expect(errors.isEmpty, "\(server.kind.rawValue) answered 5xx:\n\(errors.prefix(10).joined(separator: "\n"))")
+        return result
+    } catch {
+        throw InteropError("\(error)\n--- \(server.kind.rawValue) log (tail) ---\n\(String(server.log.suffix(4000)))")
+    }
+}
