@@ -39,12 +39,18 @@ struct Serve: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
 
         let serverConfig = try ServerSettings.http(from: settings)
-        let store = try openStore(settings.storage.filesystem.rootDirectory, options: ServerSettings.store(from: settings))
+        // Opened writable even in read-only mode: read-only is enforced at the
+        // HTTP layer so that a config reload (SIGHUP) can switch it off.
+        var storeOptions = ServerSettings.store(from: settings)
+        storeOptions.readOnly = false
+        let store = try openStore(settings.storage.filesystem.rootDirectory, options: storeOptions)
         defer { store.close() }
         logRecovery(store.recovery, logger: logger)
 
         let server = RegistryServer(configuration: serverConfig, store: store, prometheus: prometheus, logger: logger)
         var services: [any Service] = [server]
+        services.append(ConfigReloader(path: config ?? ProcessInfo.processInfo.environment["REGISTRY_CONFIGURATION_PATH"], server: server,
+                                       logger: logger, initial: settings))
         let purging = settings.storage.maintenance.uploadPurging
         if purging.enabled && !settings.storage.maintenance.readOnly.enabled {
             services.append(UploadPurger(store: store, age: purging.age, interval: purging.interval,
@@ -58,6 +64,7 @@ struct Serve: AsyncParsableCommand {
             "root": "\(settings.storage.filesystem.rootDirectory)",
             "delete": "\(serverConfig.deleteEnabled)",
             "readonly": "\(serverConfig.readOnly)",
+            "tls": "\(serverConfig.tls != nil)",
         ])
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },

@@ -23,9 +23,6 @@ enum ServerSettings {
         guard c.http.net == .tcp else {
             throw RegctlError("configuration: http.net \(c.http.net.rawValue) is not supported by Berth (use tcp)")
         }
-        if c.http.tls != nil {
-            throw RegctlError("configuration: http.tls is not supported by this build yet; terminate TLS in front of Berth")
-        }
         if c.auth != nil {
             throw RegctlError("configuration: auth is not supported by this build yet; a registry with auth configured is never served open")
         }
@@ -40,6 +37,7 @@ enum ServerSettings {
         s.accessLog = !c.log.accessLog.disabled
         s.relativeURLs = c.http.relativeURLs
         s.drainTimeout = c.http.drainTimeout ?? 0
+        try TLSSetup.apply(c, to: &s)
         if let debug = c.http.debug {
             let (host, port) = try address(debug.addr, key: "http.debug.addr")
             s.debug = .init(host: host, port: port, metricsPath: debug.prometheus.path,

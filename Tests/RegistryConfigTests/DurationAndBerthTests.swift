@@ -81,6 +81,29 @@ import Testing
         #expect(berth.smallBlobThreshold == 4_096)
     }
 
+    @Test func connectionLimits() throws {
+        let defaults = RegistryConfiguration.defaults.berth.limits
+        #expect(defaults.maxHeaderBytes == 65_536)
+        #expect(defaults.idleTimeout == 120)
+        let limits = try RegistryConfiguration.parse(yaml: """
+            version: 0.1
+            berth:
+              limits:
+                maxheaderbytes: 16384
+                maxrequestline: 2048
+                idletimeout: 30s
+                headertimeout: 5s
+                bodystalltimeout: 20s
+                tlsreloadinterval: 0s
+            """, environment: [:]).berth.limits
+        #expect(limits.maxHeaderBytes == 16_384)
+        #expect(limits.maxRequestLine == 2_048)
+        #expect(limits.idleTimeout == 30)
+        #expect(limits.headerTimeout == 5)
+        #expect(limits.bodyStallTimeout == 20)
+        #expect(limits.tlsReloadInterval == 0)
+    }
+
     @Test func negativeValuesFail() {
         #expect(expectFailure(yaml: "version: 0.1\nberth:\n  gc:\n    graceperiod: -1h\n")?.keyPath == "berth.gc.graceperiod")
         #expect(expectFailure(yaml: "version: 0.1\nberth:\n  limits:\n    manifestmaxsize: 0\n")?.keyPath

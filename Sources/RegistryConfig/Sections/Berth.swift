@@ -27,6 +27,18 @@ extension RegistryConfiguration {
             public var maxUploadSessions = 10_000
             /// nil: no limit.
             public var maxUploadSize: Int?
+            /// Request line + headers, bytes (431 beyond).
+            public var maxHeaderBytes = 65_536
+            /// Request target, bytes (414 beyond).
+            public var maxRequestLine = 8_192
+            /// Seconds an idle keep-alive (or stream-less HTTP/2) connection stays open.
+            public var idleTimeout: TimeInterval = 120
+            /// Seconds from a request's first byte (or the TLS handshake) to a complete header.
+            public var headerTimeout: TimeInterval = 30
+            /// Seconds a request body may stall.
+            public var bodyStallTimeout: TimeInterval = 60
+            /// Seconds between checks of the TLS certificate/key files (0: only on SIGHUP).
+            public var tlsReloadInterval: TimeInterval = 5
             public init() {}
         }
 
@@ -50,6 +62,12 @@ extension RegistryConfiguration.Berth {
         limits.manifestMaxSize = try Self.positive(limitsReader, "manifestmaxsize") ?? limits.manifestMaxSize
         limits.maxUploadSessions = try Self.positive(limitsReader, "maxuploadsessions") ?? limits.maxUploadSessions
         limits.maxUploadSize = try Self.positive(limitsReader, "maxuploadsize")
+        limits.maxHeaderBytes = try Self.positive(limitsReader, "maxheaderbytes") ?? limits.maxHeaderBytes
+        limits.maxRequestLine = try Self.positive(limitsReader, "maxrequestline") ?? limits.maxRequestLine
+        limits.idleTimeout = try Self.duration(limitsReader, "idletimeout") ?? limits.idleTimeout
+        limits.headerTimeout = try Self.duration(limitsReader, "headertimeout") ?? limits.headerTimeout
+        limits.bodyStallTimeout = try Self.duration(limitsReader, "bodystalltimeout") ?? limits.bodyStallTimeout
+        limits.tlsReloadInterval = try Self.duration(limitsReader, "tlsreloadinterval") ?? limits.tlsReloadInterval
         try limitsReader.finish()
         try reader.finish()
     }

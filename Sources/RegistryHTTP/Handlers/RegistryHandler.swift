@@ -26,6 +26,8 @@ struct RegistryHandler: Sendable {
     let store: any RegistryStore
     let threadPool: NIOThreadPool
     let configuration: RegistryServer.Configuration
+    /// Live modes (config reload); `configuration.readOnly`/`deleteEnabled` are only the start values.
+    let modes: ServerModes
     let authorizer: any RequestAuthorizer
     let logger: Logger
 
@@ -81,8 +83,8 @@ struct RegistryHandler: Sendable {
 
         let method = request.method
         let isWrite = method == .POST || method == .PUT || method == .PATCH || method == .DELETE
-        if isWrite && configuration.readOnly { throw RegistryError.readOnlyMode }
-        if method == .DELETE && !configuration.deleteEnabled {
+        if isWrite && modes.readOnly { throw RegistryError.readOnlyMode }
+        if method == .DELETE && !modes.deleteEnabled {
             if case .upload = request.match.route {} else { throw RegistryError.deleteDisabled }
         }
 

@@ -1,4 +1,4 @@
-// One HTTP/1.1 connection: read a request head, run the handler (which pulls
+// One HTTP/1.1 connection (or one HTTP/2 stream, as HTTP/1 parts): read a request head, run the handler (which pulls
 // the body as it needs it), write the response, repeat while keep-alive.
 // Requests on one connection are served strictly in order, which keeps
 // pipelining safe (HTTPServerPipelineHandler holds later requests back).
@@ -17,6 +17,8 @@ struct HTTPConnection {
     let state: ServerState
     let metrics: RequestMetrics
     let logger: Logger
+    /// Blob bodies may go out as `FileRegion` (sendfile): plaintext HTTP/1.1 only.
+    let fileRegions: Bool
 
     /// Body bytes read and thrown away when a handler answered without
     /// consuming the request body; beyond this the connection is closed instead.
@@ -36,8 +38,15 @@ struct HTTPConnection {
                     if head.headers.first(name: "Expect")?.lowercased() == "100-continue" {
                         try await outbound.write(.head(HTTPResponseHead(version: head.version, status: .continue)))
                     }
-                    let (response, label) = await handler.handle(head: head, body: body, peer: peer)
+                    let response: HTTPResponse
+                    let label: String
+                    if let refused = limitError(head) {
+                        (response, label) = (refused, "limits")
+                    } else {
+                        (response, label) = await handler.handle(head: head, body: body, peer: peer)
+                    }
                     var keepAlive = head.isKeepAlive && !state.isShuttingDown
+                        && response.status != .requestHeaderFieldsTooLarge && response.status != .uriTooLong
                     if !body.finished, try await !body.discard(upTo: Self.discardLimit) {
                         keepAlive = false
                     }
@@ -61,6 +70,24 @@ struct HTTPConnection {
         } catch {
             logger.debug("connection ended", metadata: ["error": "\(error)", "remote": "\(peer ?? "-")"])
         }
+    }
+
+    /// 414 / 431 for a request line or header block over the configured limits.
+    private func limitError(_ head: HTTPRequestHead) -> HTTPResponse? {
+        let limits = handler.configuration.limits
+        if head.uri.utf8.count > limits.maxRequestLineLength {
+            return .error(RegistryError(.unsupported, "request target is longer than \(limits.maxRequestLineLength) bytes",
+                                        status: .uriTooLong))
+        }
+        var size = head.method.rawValue.utf8.count + head.uri.utf8.count + 11
+        for (name, value) in head.headers {
+            size += name.utf8.count + value.utf8.count + 4
+        }
+        if size > limits.maxHeaderBytes {
+            return .error(RegistryError(.unsupported, "request header fields are larger than \(limits.maxHeaderBytes) bytes",
+                                        status: .requestHeaderFieldsTooLarge))
+        }
+        return nil
     }
 
     /// Writes the response; returns body bytes sent.
@@ -94,7 +121,7 @@ struct HTTPConnection {
         case .blob(let reader, let range):
             let r = range ?? (reader.size == 0 ? nil : 0...(reader.size - 1))
             if !isHead, let r {
-                if handler.configuration.useFileRegion,
+                if fileRegions,
                    let (fd, offset) = try await handler.io({ try reader.makeDescriptor() }) {
                     let fh = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: fd)
                     region = FileRegion(fileHandle: fh, readerIndex: Int(offset + r.lowerBound),

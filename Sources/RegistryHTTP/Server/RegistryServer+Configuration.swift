@@ -35,8 +35,68 @@ extension RegistryServer {
         public var drainTimeout: Double = 0
         /// Advertised as `OCI-Chunk-Min-Length` on upload creation when set.
         public var chunkMinLength: Int? = nil
-        /// Send whole uncompressed blobs with sendfile (plaintext HTTP/1.1 only).
+        /// Send whole uncompressed blobs with sendfile (plaintext HTTP/1.1 only;
+        /// over TLS and HTTP/2 blobs are streamed in chunks with backpressure).
         public var useFileRegion: Bool = true
+        /// `http.tls`: serve HTTPS; nil serves plaintext HTTP/1.1.
+        public var tls: TLS? = nil
+        /// `http.http2.disabled` inverted: offer `h2` in ALPN (TLS only; no h2c).
+        public var http2Enabled: Bool = true
+        /// Connection limits and timeouts (slowloris, idle keep-alive, header size).
+        public var limits: Limits = Limits()
+
+        public struct TLS: Sendable, Equatable {
+            /// Client certificate policy, distribution's `http.tls.clientauth`.
+            public enum ClientAuth: String, Sendable, CaseIterable {
+                case requestClientCert = "request-client-cert"
+                case requireAnyClientCert = "require-any-client-cert"
+                case verifyClientCertIfGiven = "verify-client-cert-if-given"
+                case requireAndVerifyClientCert = "require-and-verify-client-cert"
+            }
+            public enum Version: String, Sendable, CaseIterable {
+                case tls10 = "tls1.0", tls11 = "tls1.1", tls12 = "tls1.2", tls13 = "tls1.3"
+            }
+
+            /// PEM certificate chain (leaf first), reloaded when the file changes.
+            public var certificatePath: String
+            /// PEM private key, reloaded when the file changes.
+            public var keyPath: String
+            /// PEM files of CAs that sign client certificates. Empty: no client certificates asked for.
+            public var clientCAPaths: [String] = []
+            /// Only used when `clientCAPaths` is not empty.
+            public var clientAuth: ClientAuth = .requireAndVerifyClientCert
+            public var minimumVersion: Version = .tls12
+            /// IANA/Go cipher suite names (`TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`); empty: NIOSSL's defaults.
+            /// TLS 1.3 suites are accepted but not configurable (as in Go).
+            public var cipherSuites: [String] = []
+            /// Seconds between checks of the files' modification times; 0 disables reloading.
+            public var reloadInterval: Double = 5
+
+            public init(certificatePath: String, keyPath: String) {
+                self.certificatePath = certificatePath
+                self.keyPath = keyPath
+            }
+        }
+
+        /// Defaults follow common reverse proxies: generous for registry
+        /// clients (large bearer tokens, long-running blob transfers), short
+        /// enough that idle or trickling sockets do not pile up.
+        public struct Limits: Sendable, Equatable {
+            /// Request line + all header lines, in bytes; beyond: 431. (NIO's
+            /// HTTP/1 parser also refuses headers above 80 KiB with a 400.)
+            public var maxHeaderBytes: Int = 64 * 1024
+            /// Request target length in bytes; beyond: 414.
+            public var maxRequestLineLength: Int = 8 * 1024
+            /// Seconds a keep-alive connection (HTTP/1.1) or an HTTP/2 connection
+            /// without open streams may sit idle before it is closed.
+            public var idleTimeout: Double = 120
+            /// Seconds from a request's first byte (or a connection's TLS
+            /// handshake start) until its header is complete; then the connection is closed.
+            public var requestHeaderTimeout: Double = 30
+            /// Seconds a request body may stall while the server waits for it; then the connection is closed.
+            public var bodyStallTimeout: Double = 60
+            public init() {}
+        }
 
         public struct Debug: Sendable {
             public var host: String = "127.0.0.1"

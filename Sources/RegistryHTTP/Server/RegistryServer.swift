@@ -1,4 +1,6 @@
-// The registry's HTTP/1.1 server: a ServiceLifecycle `Service`.
+// The registry's HTTP server: a ServiceLifecycle `Service`. Plaintext HTTP/1.1,
+// or TLS with ALPN (`h2`, `http/1.1`); every HTTP/2 stream is turned into
+// HTTP/1 parts so one request path serves both.
 //
 //     let server = RegistryServer(configuration: cfg, store: store)
 //     let group = ServiceGroup(services: [server], logger: logger)   // or: try await server.run()
@@ -9,16 +11,21 @@
 // in flight finish for up to `drainTimeout` seconds, closes what is left and
 // returns.
 //
-// Thread safety: Sendable; all mutable state is in ServerState.
+// Thread safety: Sendable; mutable state is in ServerState, ServerModes
+// (atomics) and the TLS provider (its own Mutex).
 
 import CASEngine
 import Logging
 import Metrics
 import NIOCore
 import NIOHTTP1
+import NIOHTTP2
 import NIOPosix
+import NIOSSL
+import NIOTLS
 import Prometheus
 import ServiceLifecycle
+import Synchronization
 
 public final class RegistryServer: Service, Sendable {
     public let configuration: Configuration
@@ -30,6 +37,9 @@ public final class RegistryServer: Service, Sendable {
     let metricsFactory: (any MetricsFactory)?
     let logger: Logger
     let state = ServerState()
+    /// Live `readOnly` / `deleteEnabled`; see `updateModes`.
+    public let modes: ServerModes
+    private let tlsProvider = Mutex<TLSContextProvider?>(nil)
 
     /// - Parameters:
     ///   - store: an open store; the server never closes it.
@@ -53,6 +63,27 @@ public final class RegistryServer: Service, Sendable {
         self.prometheus = prometheus
         self.metricsFactory = metricsFactory
         self.logger = logger
+        self.modes = ServerModes(readOnly: configuration.readOnly, deleteEnabled: configuration.deleteEnabled)
+    }
+
+    /// Applies a config reload's mode changes to requests that start from now
+    /// on; nil leaves a mode as it is. Returns the names of the settings that changed.
+    @discardableResult
+    public func updateModes(readOnly: Bool? = nil, deleteEnabled: Bool? = nil) -> [String] {
+        var changed: [String] = []
+        if let readOnly, readOnly != modes.readOnly { changed.append("storage.maintenance.readonly.enabled=\(readOnly)") }
+        if let deleteEnabled, deleteEnabled != modes.deleteEnabled { changed.append("storage.delete.enabled=\(deleteEnabled)") }
+        modes.set(readOnly: readOnly, deleteEnabled: deleteEnabled)
+        if !changed.isEmpty { logger.notice("modes changed", metadata: ["settings": "\(changed.joined(separator: ", "))"]) }
+        return changed
+    }
+
+    /// Re-reads the TLS certificate, key and client CAs now if their files
+    /// changed (the poller also does this every `tls.reloadInterval` seconds).
+    /// Returns true when new connections will use a new context.
+    @discardableResult
+    public func reloadTLS() -> Bool {
+        tlsProvider.withLock { $0 }?.reloadIfChanged() ?? false
     }
 
     /// The API port once listening (useful with `port: 0`); throws if binding failed.
@@ -66,12 +97,18 @@ public final class RegistryServer: Service, Sendable {
 
     public func run() async throws {
         let handler = RegistryHandler(store: store, threadPool: threadPool, configuration: configuration,
-                                      authorizer: authorizer, logger: logger)
-        let server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
+                                      modes: modes, authorizer: authorizer, logger: logger)
+        let server: NIOAsyncChannel<EventLoopFuture<NegotiatedConnection>, Never>
         var debug: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>? = nil
+        let tls: TLSContextProvider?
         do {
-            server = try await Self.bind(group: eventLoopGroup, host: configuration.host, port: configuration.port,
-                                         fileRegions: configuration.useFileRegion)
+            if let settings = configuration.tls {
+                tls = try TLSContextProvider(configuration: settings, http2: configuration.http2Enabled, logger: self.logger)
+            } else {
+                tls = nil
+            }
+            tlsProvider.withLock { $0 = tls }
+            server = try await Self.bindAPI(group: eventLoopGroup, configuration: configuration, tls: tls)
         } catch {
             state.failed(error)
             throw error
@@ -90,7 +127,9 @@ public final class RegistryServer: Service, Sendable {
         state.listening(port: port, debugPort: debugPort,
                         listeners: [server.channel] + (debug.map { [$0.channel] } ?? []))
         logger.info("listening", metadata: ["address": "\(configuration.host):\(port)",
-                                            "debug": "\(debugPort.map(String.init) ?? "off")"])
+                                            "debug": "\(debugPort.map(String.init) ?? "off")",
+                                            "tls": "\(tls != nil)",
+                                            "http2": "\(tls != nil && configuration.http2Enabled)"])
 
         let state = self.state
         let metrics = RequestMetrics(factory: metricsFactory)
@@ -103,13 +142,42 @@ public final class RegistryServer: Service, Sendable {
                 if let debug {
                     group.addTask { await debugServer.serve(debug) }
                 }
+                if let tls, tls.configuration.reloadInterval > 0 {
+                    let interval = tls.configuration.reloadInterval
+                    group.addTask {
+                        // Short sleeps so shutdown is never held up by a long interval.
+                        var waited = 0.0
+                        while !state.isShuttingDown {
+                            try? await Task.sleep(for: .milliseconds(Int(min(interval, 0.25) * 1000)))
+                            waited += min(interval, 0.25)
+                            if waited >= interval {
+                                waited = 0
+                                tls.reloadIfChanged()
+                            }
+                        }
+                    }
+                }
                 try await server.executeThenClose { inbound in
                     try await withThrowingDiscardingTaskGroup { connections in
                         do {
-                            for try await connection in inbound {
+                            for try await negotiation in inbound {
                                 connections.addTask {
-                                    await HTTPConnection(channel: connection, handler: handler, state: state,
-                                                         metrics: metrics, logger: logger).run()
+                                    let connection: NegotiatedConnection
+                                    do {
+                                        connection = try await negotiation.get()
+                                    } catch {
+                                        logger.debug("connection setup failed", metadata: ["error": "\(error)"])
+                                        return
+                                    }
+                                    switch connection {
+                                    case .http1(let channel, let fileRegions):
+                                        await HTTPConnection(channel: channel, handler: handler, state: state,
+                                                             metrics: metrics, logger: logger,
+                                                             fileRegions: fileRegions).run()
+                                    case .http2(let parent, let multiplexer):
+                                        await HTTP2Connection(parent: parent, multiplexer: multiplexer, handler: handler,
+                                                              state: state, metrics: metrics, logger: logger).run()
+                                    }
                                 }
                             }
                         } catch {
@@ -131,6 +199,80 @@ public final class RegistryServer: Service, Sendable {
             state.beginShutdown()
         }
         logger.info("stopped")
+    }
+
+    /// What a new API connection becomes once TLS and ALPN (if any) are done.
+    enum NegotiatedConnection: Sendable {
+        case http1(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, fileRegions: Bool)
+        case http2(any Channel, NIOHTTP2Handler.AsyncStreamMultiplexer<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>>)
+    }
+
+    static func bindAPI(group: any EventLoopGroup, configuration: Configuration, tls: TLSContextProvider?) async throws
+        -> NIOAsyncChannel<EventLoopFuture<NegotiatedConnection>, Never> {
+        let limits = configuration.limits
+        let fileRegions = configuration.useFileRegion && tls == nil
+        let http2 = configuration.http2Enabled
+        return try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .bind(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture { () throws -> EventLoopFuture<NegotiatedConnection> in
+                    guard let tls else {
+                        let http1 = try configureHTTP1(channel, limits: limits, fileRegions: fileRegions)
+                        return channel.eventLoop.makeSucceededFuture(.http1(http1, fileRegions: fileRegions))
+                    }
+                    try channel.pipeline.syncOperations.addHandler(tls.makeHandler())
+                    let alpn = NIOTypedApplicationProtocolNegotiationHandler<NegotiatedConnection> { result, channel in
+                        channel.eventLoop.makeCompletedFuture { () throws -> NegotiatedConnection in
+                            if case .negotiated("h2") = result, http2 {
+                                return try configureHTTP2(channel, limits: limits)
+                            }
+                            return .http1(try configureHTTP1(channel, limits: limits, fileRegions: false), fileRegions: false)
+                        }
+                    }
+                    try channel.pipeline.syncOperations.addHandler(alpn)
+                    // The handshake is a request header too: a client that
+                    // never finishes it is closed after the header timeout.
+                    if limits.requestHeaderTimeout > 0 {
+                        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(limits.requestHeaderTimeout * 1e9))) {
+                            channel.close(promise: nil)
+                        }
+                        alpn.protocolNegotiationResult.whenComplete { _ in timer.cancel() }
+                    }
+                    return alpn.protocolNegotiationResult
+                }
+            }
+    }
+
+    static func configureHTTP1(_ channel: any Channel, limits: Configuration.Limits, fileRegions: Bool) throws
+        -> NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart> {
+        let sync = channel.pipeline.syncOperations
+        let timeouts = ConnectionTimeouts(limits: limits, idlePhase: true)
+        try sync.addHandler(ConnectionTimeouts.ByteHandler(timeouts))
+        try sync.configureHTTPServerPipeline(withErrorHandling: true)
+        try sync.addHandler(ConnectionTimeouts.MessageHandler(timeouts, startsConnection: false))
+        if fileRegions {
+            try sync.addHandler(FileRegionCloser())
+        }
+        return try NIOAsyncChannel(wrappingChannelSynchronously: channel)
+    }
+
+    static func configureHTTP2(_ channel: any Channel, limits: Configuration.Limits) throws -> NegotiatedConnection {
+        let idle = HTTP2IdleTimer(channel: channel, timeout: limits.idleTimeout)
+        let multiplexer = try channel.pipeline.syncOperations.configureAsyncHTTP2Pipeline(
+            mode: .server, streamDelegate: idle) { stream in
+            stream.eventLoop.makeCompletedFuture {
+                let sync = stream.pipeline.syncOperations
+                try sync.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
+                try sync.addHandler(ConnectionTimeouts.MessageHandler(ConnectionTimeouts(limits: limits, idlePhase: false),
+                                                                      startsConnection: false))
+                return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: stream)
+            }
+        }
+        idle.start()
+        return .http2(channel, multiplexer)
     }
 
     static func bind(group: any EventLoopGroup, host: String, port: Int, fileRegions: Bool) async throws
