@@ -46,6 +46,7 @@ struct Serve: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
 
         let serverConfig = try ServerSettings.http(from: settings)
+        let authorizer = try await AuthSetup.authorizer(from: settings, logger: logger)
         let store: Store
         do {
             store = try Store.open(at: settings.storage.filesystem.rootDirectory, options: ServerSettings.store(from: settings))
@@ -55,7 +56,8 @@ struct Serve: AsyncParsableCommand {
         defer { store.close() }
         logRecovery(store.recovery, logger: logger)
 
-        let server = RegistryServer(configuration: serverConfig, store: store, prometheus: prometheus, logger: logger)
+        let server = RegistryServer(configuration: serverConfig, store: store, authorizer: authorizer,
+                                    prometheus: prometheus, logger: logger)
         var services: [any Service] = [server]
         let purging = settings.storage.maintenance.uploadPurging
         if purging.enabled && !settings.storage.maintenance.readOnly.enabled {

@@ -26,8 +26,8 @@ enum ServerSettings {
         if c.http.tls != nil {
             throw RegctlError("configuration: http.tls is not supported by this build yet; terminate TLS in front of Berth")
         }
-        if c.auth != nil {
-            throw RegctlError("configuration: auth is not supported by this build yet; a registry with auth configured is never served open")
+        if case .token(let t)? = c.auth, t.autoRedirect {
+            throw RegctlError("configuration: auth.token.autoredirect is not supported by Berth; set realm to the full token URL")
         }
         var s = RegistryServer.Configuration()
         (s.host, s.port) = try address(c.http.addr, key: "http.addr")
