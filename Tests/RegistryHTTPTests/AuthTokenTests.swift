@@ -22,6 +22,11 @@ struct AuthTokenTests {
         var key: ES256PrivateKey
         var otherKey: ES256PrivateKey
         var jwksPath: String
+        /// PEM of the root certificate and of an unrelated self-signed one
+        /// (jwt-kit takes PEM for x5c when signing and writes base64 DER).
+        var certDER: String
+        var otherCertDER: String
+        var otherCertKey: ES256PrivateKey
 
         init() throws {
             dir = try AuthTools.tempDir()
@@ -34,19 +39,26 @@ struct AuthTokenTests {
             otherKey = ES256PrivateKey()
             let params = try #require(key.publicKey.parameters)
             jwksPath = dir + "/jwks.json"
+            certDER = try String(contentsOfFile: certPath, encoding: .utf8)
+            try AuthTools.run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                                          "-keyout", dir + "/other.key", "-out", dir + "/other.crt", "-subj", "/CN=evil", "-days", "2"],
+                              package: "openssl")
+            otherCertDER = try String(contentsOfFile: dir + "/other.crt", encoding: .utf8)
+            otherCertKey = try ES256PrivateKey(pem: try String(contentsOfFile: dir + "/other.key", encoding: .utf8))
             let jwks = "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"test-kid\",\"use\":\"sig\",\"x\":\"\(params.x)\",\"y\":\"\(params.y)\"}]}"
             try jwks.write(toFile: jwksPath, atomically: true, encoding: .utf8)
         }
 
         func token(access: [RegistryTokenClaims.ResourceActions], aud: [String] = [service], iss: String = issuer,
                    exp: Double = Date().timeIntervalSince1970 + 300, nbf: Double? = Date().timeIntervalSince1970 - 10,
-                   signer: ES256PrivateKey? = nil, kid: String? = nil) async throws -> String {
+                   signer: ES256PrivateKey? = nil, kid: String? = nil, x5c: [String]? = nil) async throws -> String {
             let keys = await JWTKeyCollection().add(ecdsa: signer ?? key)
             let claims = RegistryTokenClaims(iss: iss, sub: "tester", aud: aud, exp: exp, nbf: nbf,
                                              iat: Date().timeIntervalSince1970, jti: UUID().uuidString, access: access)
             var header = JWTHeader()
             header.typ = "JWT"
             if let kid { header.kid = kid }
+            if let x5c { header.x5c = x5c }
             return try await keys.sign(claims, header: header)
         }
     }
@@ -169,6 +181,23 @@ struct AuthTokenTests {
         var bogus = Self.config(issuer)
         bogus.signingAlgorithms = ["none"]
         await #expect(throws: TokenAuthorizer.LoadError.self) { _ = try await TokenAuthorizer.make(bogus, logger: Logger(label: "test")) }
+    }
+
+    @Test func x5cChainToTheRootBundle() async throws {
+        let issuer = try Issuer()
+        defer { try? FileManager.default.removeItem(atPath: issuer.dir) }
+        let auth = try await TokenAuthorizer.make(Self.config(issuer), logger: Logger(label: "test"))
+        let good = try await issuer.token(access: [Self.pull("repo")], x5c: [issuer.certDER])
+        _ = try await auth.verify(good)
+        // A chain that does not end at the bundle, signed by its own key.
+        let untrusted = try await issuer.token(access: [Self.pull("repo")], signer: issuer.otherCertKey, x5c: [issuer.otherCertDER])
+        await #expect(throws: TokenAuthorizer.Failure.signature) { _ = try await auth.verify(untrusted) }
+        // The trusted certificate in x5c, but signed by another key.
+        let forged = try await issuer.token(access: [Self.pull("repo")], signer: issuer.otherKey, x5c: [issuer.certDER])
+        await #expect(throws: TokenAuthorizer.Failure.signature) { _ = try await auth.verify(forged) }
+        // JWKS-only configuration cannot verify chains.
+        let jwksOnly = try await TokenAuthorizer.make(Self.config(issuer, jwks: true), logger: Logger(label: "test"))
+        await #expect(throws: TokenAuthorizer.Failure.signature) { _ = try await jwksOnly.verify(good) }
     }
 
     @Test func missingKeyFilesAreStartupErrors() async throws {

@@ -104,10 +104,15 @@ public final class TokenAuthorizer: RequestAuthorizer {
         let header = try Self.header(of: token)
         guard let alg = header.alg, alg != "none", algorithms.contains(alg) else { throw Failure.algorithm }
         var claims: RegistryTokenClaims?
-        for collection in keys.candidates(kid: header.kid, alg: alg) {
-            if let verified = try? await collection.verify(token, as: RegistryTokenClaims.self) {
-                claims = verified
-                break
+        if let chain = header.x5c {
+            guard !chain.isEmpty, let verifier = keys.chainVerifier else { throw Failure.signature }
+            claims = try? await verifier.verifyJWS(token, as: RegistryTokenClaims.self)
+        } else {
+            for collection in keys.candidates(kid: header.kid, alg: alg) {
+                if let verified = try? await collection.verify(token, as: RegistryTokenClaims.self) {
+                    claims = verified
+                    break
+                }
             }
         }
         guard let claims else { throw Failure.signature }
@@ -122,6 +127,7 @@ public final class TokenAuthorizer: RequestAuthorizer {
     struct Header: Decodable {
         var alg: String?
         var kid: String?
+        var x5c: [String]?
     }
 
     static func header(of token: String) throws -> Header {

@@ -6,7 +6,9 @@
 //   1. Each key is held in its own JWTKeyCollection per algorithm it can
 //      verify, so a token's `alg` can only select a key of the matching type
 //      (no RSA/ECDSA/HMAC confusion); symmetric (HS*) and `none` never verify.
-//   2. A token `kid` selects the keys with that kid plus keys without one
+//   2. A token with an `x5c` header is verified only through its chain
+//      (leaf must chain to a rootcertbundle certificate; jwt-kit X5CVerifier).
+//   3. A token `kid` selects the keys with that kid plus keys without one
 //      (certificates); distribution's libtrust key ids are not computed.
 
 import Foundation
@@ -27,6 +29,8 @@ struct TokenKeySet: Sendable {
                                     "ES256", "ES384", "ES512"]
 
     var keys: [Key] = []
+    /// Verifies tokens that carry an `x5c` chain up to a rootcertbundle certificate.
+    var chainVerifier: X5CVerifier?
 
     static func load(rootCertBundle: String?, jwks: String?) async throws -> TokenKeySet {
         var set = TokenKeySet()
@@ -39,6 +43,11 @@ struct TokenKeySet: Sendable {
                     throw LoadError(description: "rootcertbundle \(path): certificate \(index + 1) has no supported public key (RSA, P-256, P-384, P-521)")
                 }
                 set.keys.append(key)
+            }
+            do {
+                set.chainVerifier = try X5CVerifier(rootCertificates: pems)
+            } catch {
+                throw LoadError(description: "rootcertbundle \(path): \(error)")
             }
         }
         if let path = jwks {
