@@ -107,3 +107,24 @@ struct AuthAccessRuleTests {
         }
     }
 }
+
+@Suite("Auth: login rate limiter")
+struct AuthRateLimiterTests {
+    @Test func blocksAfterMaxFailuresUntilTheWindowPasses() {
+        let limiter = LoginRateLimiter(maxFailures: 3, window: .seconds(60))
+        let t0 = ContinuousClock.now
+        for i in 0..<3 {
+            #expect(limiter.retryAfter("a", now: t0 + .seconds(i)) == nil)
+            limiter.recordFailure("a", now: t0 + .seconds(i))
+        }
+        #expect(limiter.retryAfter("a", now: t0 + .seconds(3)) == 57)
+        #expect(limiter.retryAfter("b", now: t0 + .seconds(3)) == nil, "per client")
+        #expect(limiter.retryAfter("a", now: t0 + .seconds(59)) == 1)
+        // The oldest failure leaves the window: 2 remain, below the limit.
+        #expect(limiter.retryAfter("a", now: t0 + .seconds(60)) == nil)
+        limiter.recordFailure("a", now: t0 + .seconds(61))
+        #expect(limiter.retryAfter("a", now: t0 + .seconds(61)) == nil, "failures at 2 s and 61 s")
+        limiter.recordFailure("a", now: t0 + .seconds(61))
+        #expect(limiter.retryAfter("a", now: t0 + .seconds(61)) == 1, "until the 2 s failure expires")
+    }
+}

@@ -37,6 +37,8 @@ final class LoginRateLimiter: Sendable {
         failures.withLock { table in
             if table.count >= Self.pruneThreshold {
                 table = table.filter { _, list in list.contains { now - $0 < window } }
+                // Still huge (a spread-out attack): forget rather than grow without bound.
+                if table.count >= Self.pruneThreshold * 10 { table.removeAll() }
             }
             var list = table[client, default: []]
             list.removeAll { now - $0 >= window }
