@@ -39,6 +39,7 @@ struct Serve: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
 
         let serverConfig = try ServerSettings.http(from: settings)
+        let authorizer = try await AuthSetup.authorizer(from: settings, logger: logger)
         // Opened writable even in read-only mode: read-only is enforced at the
         // HTTP layer so that a config reload (SIGHUP) can switch it off.
         var storeOptions = ServerSettings.store(from: settings)
@@ -47,18 +48,20 @@ struct Serve: AsyncParsableCommand {
         defer { store.close() }
         logRecovery(store.recovery, logger: logger)
 
-        let server = RegistryServer(configuration: serverConfig, store: store, prometheus: prometheus, logger: logger)
+        let server = RegistryServer(configuration: serverConfig, store: store, authorizer: authorizer,
+                                    prometheus: prometheus, logger: logger)
         var services: [any Service] = [server]
         services.append(ConfigReloader(path: config ?? ProcessInfo.processInfo.environment["REGISTRY_CONFIGURATION_PATH"], server: server,
                                        logger: logger, initial: settings))
+        // Background maintenance always runs and skips its work while the
+        // (live, SIGHUP-reloadable) read-only mode is on.
+        let modes = server.modes
         let purging = settings.storage.maintenance.uploadPurging
-        if purging.enabled && !settings.storage.maintenance.readOnly.enabled {
+        if purging.enabled {
             services.append(UploadPurger(store: store, age: purging.age, interval: purging.interval,
-                                         dryRun: purging.dryRun, logger: logger))
+                                         dryRun: purging.dryRun, modes: modes, logger: logger))
         }
-        if !settings.storage.maintenance.readOnly.enabled {
-            services.append(OnlineGC(store: store, settings: settings.berth.gc, logger: logger))
-        }
+        services.append(OnlineGC(store: store, settings: settings.berth.gc, modes: modes, logger: logger))
         logger.info("serving", metadata: [
             "addr": "\(serverConfig.host):\(serverConfig.port)",
             "root": "\(settings.storage.filesystem.rootDirectory)",

@@ -23,8 +23,8 @@ enum ServerSettings {
         guard c.http.net == .tcp else {
             throw RegctlError("configuration: http.net \(c.http.net.rawValue) is not supported by Berth (use tcp)")
         }
-        if c.auth != nil {
-            throw RegctlError("configuration: auth is not supported by this build yet; a registry with auth configured is never served open")
+        if case .token(let t)? = c.auth, t.autoRedirect {
+            throw RegctlError("configuration: auth.token.autoredirect is not supported by Berth; set realm to the full token URL")
         }
         var s = RegistryServer.Configuration()
         (s.host, s.port) = try address(c.http.addr, key: "http.addr")

@@ -17,8 +17,19 @@ struct RootLock: ~Copyable {
     init(path: String) throws {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw StoreError.posix("open", path: path, errno: errno) }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+        // A lock just released can still be held for an instant by a child
+        // of this process that was forked before the close and has not yet
+        // exec'd (O_CLOEXEC closes it only at exec): retry for up to a second
+        // before calling the root busy.
+        var attempts = 0
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let e = errno
+            if e == EINTR { continue }
+            if e == EWOULDBLOCK && attempts < 100 {
+                attempts += 1
+                usleep(10_000)
+                continue
+            }
             close(fd)
             if e == EWOULDBLOCK {
                 throw StoreError(.locked, "another process is serving the storage root (\(path) is locked)")

@@ -7,9 +7,12 @@ extension RegistryConfiguration {
         public struct Htpasswd: Sendable, Equatable {
             public var realm: String
             public var path: String
-            public init(realm: String, path: String) {
+            /// Berth extension `auth.htpasswd.access`; nil: no rules.
+            public var access: Access?
+            public init(realm: String, path: String, access: Access? = nil) {
                 self.realm = realm
                 self.path = path
+                self.access = access
             }
         }
 
@@ -49,6 +52,7 @@ extension RegistryConfiguration.Auth {
             let section = try reader.section("htpasswd")
             let realm = try section.string("realm") ?? ""
             let path = try section.string("path") ?? ""
+            let access = section.contains("access") ? try Access.decode(section.section("access")) : nil
             try section.finish()
             guard !path.isEmpty else {
                 throw ConfigurationError.invalid(section.keyPath("path"), "is required for htpasswd auth", origin: section.origin)
@@ -57,7 +61,7 @@ extension RegistryConfiguration.Auth {
                 throw ConfigurationError.invalid(section.keyPath("realm"), "is required for htpasswd auth", origin: section.origin)
             }
             try reader.finish()
-            return .htpasswd(Htpasswd(realm: realm, path: path))
+            return .htpasswd(Htpasswd(realm: realm, path: path, access: access))
         case "token":
             let section = try reader.section("token")
             var missing: [String] = []
