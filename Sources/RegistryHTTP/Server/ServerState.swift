@@ -63,12 +63,17 @@ final class ServerState: Sendable {
         return state.withLock { ($0.port!, $0.debugPort) }
     }
 
+    /// Registers a connection once its protocol is negotiated. One that
+    /// finishes its TLS handshake after shutdown began was never idle when
+    /// `beginShutdown` looked: close it now, before it serves anything.
     func add(_ channel: any Channel) -> Int {
-        state.withLock { s in
+        let (id, late) = state.withLock { s in
             s.nextID += 1
             s.connections[s.nextID] = (channel, false)
-            return s.nextID
+            return (s.nextID, s.shuttingDown)
         }
+        if late { channel.close(promise: nil) }
+        return id
     }
 
     func remove(_ id: Int) {

@@ -91,7 +91,7 @@ enum Curl {
     static func run(_ args: [String]) async throws -> Result {
         try await withCheckedThrowingContinuation { c in
             Thread.detachNewThread {
-                c.resume(with: Swift.Result(catching: { try exec("/usr/bin/curl", ["-sS", "--max-time", "20"] + args) }))
+                c.resume(with: Swift.Result(catching: { try exec("/usr/bin/curl", ["-sS", "--max-time", "90"] + args) }))
             }
         }
     }
