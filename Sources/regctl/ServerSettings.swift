@@ -36,6 +36,8 @@ enum ServerSettings {
         s.extraHeaders = c.http.headers.sorted { $0.key < $1.key }.flatMap { name, values in values.map { (name: name, value: $0) } }
         s.accessLog = !c.log.accessLog.disabled
         s.relativeURLs = c.http.relativeURLs
+        s.externalURL = c.http.host
+        s.tagsMaxEntries = c.tags.maxTags
         s.drainTimeout = c.http.drainTimeout ?? 0
         try TLSSetup.apply(c, to: &s)
         if let debug = c.http.debug {

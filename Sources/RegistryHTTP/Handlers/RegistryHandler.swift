@@ -133,16 +133,21 @@ struct RegistryHandler: Sendable {
         return d
     }
 
-    /// Location header value: absolute (distribution's default, from Host /
-    /// X-Forwarded-*) or a path when `relativeURLs`.
+    /// Location header value, as distribution builds it: under `http.host`
+    /// when configured, else a path when `relativeURLs`, else absolute from
+    /// Host / X-Forwarded-* (https when this server terminates TLS).
     func location(_ path: String, _ request: Request) -> String {
         let full = configuration.prefix.trimmingSuffix("/") + path
+        if let external = configuration.externalURL, !external.isEmpty {
+            return external.trimmingSuffix("/") + full
+        }
         if configuration.relativeURLs { return full }
         let headers = request.headers
         guard let host = headers.first(name: "X-Forwarded-Host") ?? headers.first(name: "Host"), !host.isEmpty else {
             return full
         }
-        let proto = headers.first(name: "X-Forwarded-Proto").flatMap { $0.split(separator: ",").first.map(String.init) } ?? "http"
+        let scheme = configuration.tls == nil ? "http" : "https"
+        let proto = headers.first(name: "X-Forwarded-Proto").flatMap { $0.split(separator: ",").first.map(String.init) } ?? scheme
         return "\(proto.trimmingSpaces)://\(host)\(full)"
     }
 

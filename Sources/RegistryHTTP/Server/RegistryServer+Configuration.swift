@@ -26,6 +26,9 @@ extension RegistryServer {
         public var extraHeaders: [(name: String, value: String)] = []
         /// `log.accesslog.disabled` inverted.
         public var accessLog: Bool = true
+        /// `http.host`: the externally reachable base URL (e.g.
+        /// "https://registry.example.com"); generated Location URLs use it.
+        public var externalURL: String? = nil
         /// `http.relativeurls`: Location headers are paths, not absolute URLs.
         public var relativeURLs: Bool = false
         /// `http.debug`: metrics and health on a separate listener; nil disables it.
