@@ -62,6 +62,7 @@ struct HTTPConnection {
                             "status": "\(response.status.code)", "bytes_in": "\(body.bytesRead)",
                             "bytes_out": "\(bytesOut)", "duration_ms": "\(Double(nanos) / 1e6)",
                             "remote": "\(peer ?? "-")", "route": "\(label)",
+                            "proto": "HTTP/\(head.version.major).\(head.version.minor)",
                         ])
                     }
                     if !keepAlive { break }

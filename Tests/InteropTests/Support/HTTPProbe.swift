@@ -20,7 +20,8 @@ struct HTTPResponse {
 
 enum HTTPProbe {
     static func request(
-        method: String = "GET", url: String, headers: [String: String] = [:], timeout: Int = 10
+        method: String = "GET", url: String, headers: [String: String] = [:], timeout: Int = 10,
+        curlOptions: [String] = []
     ) throws -> HTTPResponse {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("berth-http-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -32,6 +33,7 @@ enum HTTPProbe {
         for (name, value) in headers.sorted(by: { $0.key < $1.key }) {
             args += ["-H", "\(name): \(value)"]
         }
+        args += curlOptions
         args.append(url)
         let result = try Command.run("curl", args)
         guard result.succeeded else {

@@ -40,7 +40,9 @@ final class RegistryProcess {
 
     /// `127.0.0.1:<port>`, what clients put in front of a repository name.
     var host: String { "127.0.0.1:\(port)" }
-    var baseURL: String { "http://\(host)" }
+    var baseURL: String { "\(tlsCA == nil ? "http" : "https")://\(host)" }
+    /// The CA that signed the server's certificate when it serves TLS.
+    private(set) var tlsCA: String?
 
     private init(kind: Kind, port: Int, directory: URL, process: Process, logURL: URL, ownsStorage: Bool) {
         self.ownsStorage = ownsStorage
@@ -61,7 +63,7 @@ final class RegistryProcess {
     /// `environment` adds or overrides `REGISTRY_*` settings.
     static func start(
         _ kind: Kind = .underTest, storageRoot: URL? = nil, environment: [String: String] = [:],
-        readinessTimeout: TimeInterval = 15
+        readinessTimeout: TimeInterval = 15, tlsCA: String? = nil
     ) throws -> RegistryProcess {
         let fm = FileManager.default
         let directory = fm.temporaryDirectory.appendingPathComponent("berth-interoptests-\(UUID().uuidString)")
@@ -122,6 +124,8 @@ final class RegistryProcess {
         let server = RegistryProcess(
             kind: kind, port: port, directory: directory, process: process, logURL: logURL,
             ownsStorage: storageRoot == nil)
+        server.tlsCA = tlsCA
+        let probeOptions = tlsCA.map { ["--cacert", $0] } ?? []
         let deadline = Date().addingTimeInterval(readinessTimeout)
         while Date() < deadline {
             if !process.isRunning {
@@ -129,8 +133,9 @@ final class RegistryProcess {
                 server.stop()
                 throw InteropError(message)
             }
-            if let response = try? HTTPProbe.request(url: "\(server.baseURL)/v2/", timeout: 2),
-                response.status == 200
+            // 401 is ready too: the registry answers, it wants a login.
+            if let response = try? HTTPProbe.request(url: "\(server.baseURL)/v2/", timeout: 2, curlOptions: probeOptions),
+                response.status == 200 || response.status == 401
             {
                 return server
             }
