@@ -1,5 +1,5 @@
 // berth-bench engine [DIR]   engine-level figures (DIR defaults to ./bench-data)
-// berth-bench e2e [WORKDIR] [--regctl PATH] [--distribution PATH]
+// berth-bench e2e [WORKDIR] [--regctl PATH] [--distribution PATH] [--quick]
 //                            Berth vs CNCF distribution over HTTP on loopback
 //                            (WORKDIR defaults to ./bench-e2e, removed at the end)
 import Foundation
@@ -19,6 +19,8 @@ case "e2e":
     // Default: the root package's release build, next to this package.
     let regctl = option("--regctl", URL(fileURLWithPath: cwd).deletingLastPathComponent().path + "/.build/release/regctl")
     let distribution = option("--distribution", "/usr/bin/docker-registry")
+    let quick = rest.contains("--quick")
+    rest.removeAll { $0 == "--quick" }
     let dir = rest.first ?? cwd + "/bench-e2e"
     guard FileManager.default.isExecutableFile(atPath: regctl) else {
         print("berth-bench e2e: \(regctl) not found; build it with: (cd .. && swift build -c release -j 2 --product regctl)")
@@ -29,7 +31,7 @@ case "e2e":
         exit(2)
     }
     do {
-        try E2EBench(workDir: dir, berthBinary: regctl, distBinary: distribution).run()
+        try E2EBench(workDir: dir, berthBinary: regctl, distBinary: distribution, quick: quick).run()
     } catch {
         print("berth-bench e2e: \(error)")
         exit(1)
