@@ -1,11 +1,42 @@
 // berth-bench engine [DIR]   engine-level figures (DIR defaults to ./bench-data)
+// berth-bench e2e [WORKDIR] [--regctl PATH] [--distribution PATH] [--quick]
+//                            Berth vs CNCF distribution over HTTP on loopback
+//                            (WORKDIR defaults to ./bench-e2e, removed at the end)
 import Foundation
 
 let args = CommandLine.arguments
 switch args.count > 1 ? args[1] : "" {
 case "engine":
     try EngineBench(dir: args.count > 2 ? args[2] : FileManager.default.currentDirectoryPath + "/bench-data").run()
+case "e2e":
+    var rest = Array(args.dropFirst(2))
+    func option(_ name: String, _ fallback: String) -> String {
+        guard let i = rest.firstIndex(of: name), i + 1 < rest.count else { return fallback }
+        defer { rest.removeSubrange(i...(i + 1)) }
+        return rest[i + 1]
+    }
+    let cwd = FileManager.default.currentDirectoryPath
+    // Default: the root package's release build, next to this package.
+    let regctl = option("--regctl", URL(fileURLWithPath: cwd).deletingLastPathComponent().path + "/.build/release/regctl")
+    let distribution = option("--distribution", "/usr/bin/docker-registry")
+    let quick = rest.contains("--quick")
+    rest.removeAll { $0 == "--quick" }
+    let dir = rest.first ?? cwd + "/bench-e2e"
+    guard FileManager.default.isExecutableFile(atPath: regctl) else {
+        print("berth-bench e2e: \(regctl) not found; build it with: (cd .. && swift build -c release -j 2 --product regctl)")
+        exit(2)
+    }
+    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/wrk") else {
+        print("berth-bench e2e: wrk missing; run scripts/e2e.sh (installs it) or: apt-get install -y wrk")
+        exit(2)
+    }
+    do {
+        try E2EBench(workDir: dir, berthBinary: regctl, distBinary: distribution, quick: quick).run()
+    } catch {
+        print("berth-bench e2e: \(error)")
+        exit(1)
+    }
 default:
-    print("usage: berth-bench engine [DIR]")
+    print("usage: berth-bench engine [DIR] | berth-bench e2e [WORKDIR] [--regctl PATH] [--distribution PATH]")
     exit(2)
 }
