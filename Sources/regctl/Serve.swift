@@ -7,6 +7,7 @@ import CASEngine
 import Foundation
 import Logging
 import Metrics
+import NIOCore
 import NIOPosix
 import Prometheus
 import RegistryConfig
@@ -48,8 +49,16 @@ struct Serve: AsyncParsableCommand {
         defer { store.close() }
         logRecovery(store.recovery, logger: logger)
 
-        let server = RegistryServer(configuration: serverConfig, store: store, authorizer: authorizer,
-                                    prometheus: prometheus, logger: logger)
+        // Blocking store calls (fsync'ing writes, preads) run here, never on
+        // an event loop. More threads than cores on purpose: writers waiting
+        // on an fsync cost no CPU, and the more of them wait together, the
+        // more one group commit carries (the 2-thread singleton pool capped
+        // a batch at two writers).
+        let blockingPool = NIOThreadPool(numberOfThreads: max(32, System.coreCount * 8))
+        blockingPool.start()
+
+        let server = RegistryServer(configuration: serverConfig, store: store, threadPool: blockingPool,
+                                    authorizer: authorizer, prometheus: prometheus, logger: logger)
         var services: [any Service] = [server]
         services.append(ConfigReloader(path: config ?? ProcessInfo.processInfo.environment["REGISTRY_CONFIGURATION_PATH"], server: server,
                                        logger: logger, initial: settings))
@@ -74,6 +83,7 @@ struct Serve: AsyncParsableCommand {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
+        try await blockingPool.shutdownGracefully()
         logger.info("stopped")
     }
 

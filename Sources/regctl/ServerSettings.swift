@@ -37,6 +37,7 @@ enum ServerSettings {
         s.accessLog = !c.log.accessLog.disabled
         s.relativeURLs = c.http.relativeURLs
         s.externalURL = c.http.host
+        s.smallMonolithicLimit = c.berth.smallBlobThreshold
         s.tagsMaxEntries = c.tags.maxTags
         s.drainTimeout = c.http.drainTimeout ?? 0
         try TLSSetup.apply(c, to: &s)

@@ -27,6 +27,15 @@ extension RegistryHandler {
         }
         if let digestParam = request.query["digest"] {
             let digest = try blobDigest(digestParam)
+            // A small monolithic blob (config, small layer) skips the upload
+            // session: one verified group commit, no session record, no file.
+            if let declared = contentLength(request), declared <= UInt64(configuration.smallMonolithicLimit) {
+                guard let bytes = try await request.body.collect(upTo: Int(declared)), bytes.count == Int(declared) else {
+                    throw RegistryError(.sizeInvalid, "body does not match Content-Length \(declared)")
+                }
+                let info = try await io { try store.putBlob(bytes, digest: digest, repository: name) }
+                return blobCreated(request, name: name, digest: info.digest)
+            }
             let session = try await newSession(name)
             do {
                 _ = try await appendBody(request, name: name, id: session.id, offset: 0)

@@ -23,6 +23,8 @@ public protocol RegistryStore: Sendable {
     func mountBlob(_ digest: BlobDigest, into repository: String, from: String?) throws -> BlobInfo?
     func deleteBlob(_ digest: BlobDigest, in repository: String) throws
 
+    /// Verifies and stores a whole small blob in one call, linked into the repository.
+    func putBlob(_ bytes: [UInt8], digest: BlobDigest, repository: String) throws -> BlobInfo
     func startUpload(repository: String) throws -> UploadStatus
     func uploadStatus(id: String, repository: String) throws -> UploadStatus
     func appendUpload(id: String, repository: String, offset: UInt64?, _ bytes: UnsafeRawBufferPointer) throws -> UploadStatus

@@ -26,6 +26,9 @@ extension RegistryServer {
         public var extraHeaders: [(name: String, value: String)] = []
         /// `log.accesslog.disabled` inverted.
         public var accessLog: Bool = true
+        /// Monolithic `POST ?digest=` bodies up to this many bytes are stored
+        /// in one call (group commit) instead of through an upload session.
+        public var smallMonolithicLimit: Int = 1 << 20
         /// `http.host`: the externally reachable base URL (e.g.
         /// "https://registry.example.com"); generated Location URLs use it.
         public var externalURL: String? = nil
