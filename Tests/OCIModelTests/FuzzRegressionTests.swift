@@ -1,0 +1,42 @@
+// Inputs found by (or written for) the Fuzz/ harnesses, kept in the normal
+// suite with their bytes inline.
+
+import Testing
+@testable import OCIModel
+
+@Suite("Fuzz regressions: OCIModel parsers")
+struct FuzzRegressionTests {
+    /// `0-18446744073709551615` parsed, and `length` (end - start + 1)
+    /// overflowed: a PATCH or PUT with this Content-Range trapped the server.
+    @Test func contentRangeCoveringAllOfUInt64IsRejected() throws {
+        for header in ["0-18446744073709551615", "bytes=0-18446744073709551615", "bytes 5-18446744073709551615/*",
+                       "18446744073709551615-18446744073709551615"] {
+            #expect(throws: OCIParseError(.rangeInvalid, "")) { try ContentRange.parse(header) }
+        }
+        let largest = try ContentRange.parse("0-18446744073709551614")
+        #expect(largest.length == UInt64.max)
+    }
+
+    @Test func byteRangeExtremesStayInsideTheBlob() throws {
+        #expect(try ByteRange.parse("bytes=0-18446744073709551615", size: UInt64.max) == 0...(UInt64.max - 1))
+        #expect(try ByteRange.parse("bytes=-18446744073709551615", size: 1) == 0...0)
+        #expect(try ByteRange.parse("bytes=18446744073709551614-", size: UInt64.max) == (UInt64.max - 1)...(UInt64.max - 1))
+        #expect(try ByteRange.parse("bytes=-1", size: 0) == nil)
+        #expect(throws: OCIParseError.self) { try ByteRange.parse("bytes=0-18446744073709551616", size: 10) }
+    }
+
+    @Test func deepAndOddManifestsThrow() {
+        let bodies: [[UInt8]] = [
+            Array(repeating: UInt8(ascii: "["), count: 100_000),
+            Array("{\"a\":\"\\".utf8) + Array(repeating: UInt8(ascii: "["), count: 100_000),
+            [0xEF, 0xBB, 0xBF, UInt8(ascii: "{"), UInt8(ascii: "}")],
+            [0xFF, 0xFE, 0x7B, 0x00, 0x7D, 0x00],
+            Array("{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"a\",\"digest\":\"sha256:\",\"size\":1}]}".utf8),
+        ]
+        for body in bodies {
+            for type in [nil, MediaType.ociManifest, MediaType.ociIndex] {
+                #expect(throws: OCIParseError.self) { try ParsedManifest.parse(body, contentType: type) }
+            }
+        }
+    }
+}
