@@ -25,12 +25,24 @@ struct FuzzRegressionTests {
         #expect(throws: OCIParseError.self) { try ByteRange.parse("bytes=0-18446744073709551616", size: 10) }
     }
 
+    static let minimalImage = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{\"mediaType\":\"a/b\",\"digest\":\"sha256:" + String(repeating: "a", count: 64) + "\",\"size\":1},\"layers\":[]}"
+
+    @Test func minimalImageParses() throws {
+        _ = try ParsedManifest.parse(Array(Self.minimalImage.utf8), contentType: MediaType.ociManifest)
+        _ = try ParsedManifest.parse(Array((" \n\t" + Self.minimalImage).utf8), contentType: nil)
+    }
+
     @Test func deepAndOddManifestsThrow() {
         let bodies: [[UInt8]] = [
             Array(repeating: UInt8(ascii: "["), count: 100_000),
             Array("{\"a\":\"\\".utf8) + Array(repeating: UInt8(ascii: "["), count: 100_000),
             [0xEF, 0xBB, 0xBF, UInt8(ascii: "{"), UInt8(ascii: "}")],
             [0xFF, 0xFE, 0x7B, 0x00, 0x7D, 0x00],
+            // UTF-8 BOM before a valid manifest: Foundation accepted it (the HTTP
+            // hostile-input suite stored it over a tag); distribution rejects it.
+            [0xEF, 0xBB, 0xBF] + Array(Self.minimalImage.utf8),
+            // UTF-16LE without a BOM.
+            Array(Self.minimalImage.utf8).flatMap { [$0, 0] },
             Array("{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"a\",\"digest\":\"sha256:\",\"size\":1}]}".utf8),
         ]
         for body in bodies {
