@@ -17,6 +17,19 @@ struct FuzzRegressionTests {
         #expect(largest.length == UInt64.max)
     }
 
+    /// FuzzAcceptHeader crash-da75f05e: `a<U+06DD>;q=1.00,0a/`)`. The header was
+    /// split on Characters, and U+06DD (a prepended concatenation mark) forms
+    /// one grapheme with the ';' after it, so the separator vanished and a
+    /// "media type" containing ';' came out.
+    @Test func acceptHeaderSplitsOnBytesNotGraphemes() {
+        let input: [UInt8] = [0x61, 0xDB, 0x9D, 0x3B, 0x71, 0x3D, 0x31, 0x2E, 0x30, 0x30, 0x2C, 0x30, 0x61, 0x2F, 0x60, 0x29]
+        let types = AcceptHeader.mediaTypes([String(decoding: input, as: UTF8.self)])
+        #expect(types == ["a\u{6DD}", "0a/`)"])
+        #expect(AcceptHeader.mediaTypes(["application/x\u{6DD},\(MediaType.ociIndex)"]) == ["application/x\u{6DD}", MediaType.ociIndex])
+        #expect(AcceptHeader.mediaTypes(["a/b\u{6DD};q=0, c/d"]) == ["c/d"])
+        #expect(AcceptHeader.mediaTypes(["a/b;q\u{6DD}=0"]) == ["a/b"])
+    }
+
     @Test func byteRangeExtremesStayInsideTheBlob() throws {
         #expect(try ByteRange.parse("bytes=0-18446744073709551615", size: UInt64.max) == 0...(UInt64.max - 1))
         #expect(try ByteRange.parse("bytes=-18446744073709551615", size: 1) == 0...0)
