@@ -9,8 +9,13 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let types = AcceptHeader.mediaTypes(values)
     precondition(Set(types).count == types.count, "duplicates")
     for t in types {
-        precondition(!t.isEmpty && t == t.lowercased() && !t.contains(",") && !t.contains(";"))
-        precondition(t.first != " " && t.last != " " && t.first != "\t" && t.last != "\t")
+        // Byte-level checks: Swift's String comparison uses canonical
+        // equivalence, so U+037E (Greek question mark) would "contain" ';'.
+        let u = Array(t.utf8)
+        precondition(!u.isEmpty)
+        precondition(!u.contains(UInt8(ascii: ",")) && !u.contains(UInt8(ascii: ";")))
+        precondition(!u.contains { $0 >= 0x41 && $0 <= 0x5A }, "ASCII uppercase left in \(t)")
+        for edge in [u.first!, u.last!] { precondition(edge != 0x20 && edge != 0x09, "untrimmed") }
     }
     return 0
 }
