@@ -6,8 +6,10 @@ public enum AcceptHeader {
         var result: [String] = []
         var seen = Set<String>()
         for value in headerValues {
-            for item in value.split(separator: ",", omittingEmptySubsequences: true) {
-                let fields = item.split(separator: ";", omittingEmptySubsequences: false)
+            // Split on bytes, not Characters: a prepended mark such as U+06DD
+            // forms one grapheme with a following ',' or ';' and hid it.
+            for item in value.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: true) {
+                let fields = item.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: false).map(Substring.init)
                 guard let head = fields.first else { continue }
                 let type = ASCII.trim(head).lowercased()
                 if type.isEmpty { continue }
@@ -19,7 +21,8 @@ public enum AcceptHeader {
     }
 
     private static func isZeroQuality(_ param: Substring) -> Bool {
-        let kv = param.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        let kv = param.utf8.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            .map(Substring.init)
         guard kv.count == 2, ASCII.trim(kv[0]).lowercased() == "q" else { return false }
         let v = ASCII.trim(kv[1]).utf8
         // qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )

@@ -35,6 +35,11 @@ public struct ContentRange: Equatable, Sendable {
         guard start <= end else {
             throw OCIParseError(.rangeInvalid, "Content-Range start \(start) is after end \(end)")
         }
+        // 0-18446744073709551615 would be 2^64 bytes: `length` cannot represent it
+        // (and no upload can be that long), so reject it here rather than trap later.
+        guard end < UInt64.max else {
+            throw OCIParseError(.rangeInvalid, "Content-Range end \(end) is too large")
+        }
         return ContentRange(start: start, end: end)
     }
 

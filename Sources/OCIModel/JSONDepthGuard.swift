@@ -5,6 +5,11 @@
 enum JSONDepthGuard {
     static let maxDepth = 64
 
+    /// JSON insignificant whitespace (RFC 8259 §2).
+    static func isWhitespace(_ b: UInt8) -> Bool {
+        b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D
+    }
+
     /// Returns false when nesting exceeds `maxDepth`.
     static func check(_ bytes: [UInt8], maxDepth: Int = maxDepth) -> Bool {
         var depth = 0

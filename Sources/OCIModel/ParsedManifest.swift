@@ -57,6 +57,12 @@ public struct ParsedManifest: Sendable {
         guard JSONDepthGuard.check(bytes) else {
             throw invalid("manifest JSON nesting too deep (more than \(JSONDepthGuard.maxDepth) levels)")
         }
+        // RFC 8259 §8.1: UTF-8 without a byte order mark. Foundation would also
+        // accept a BOM or guess UTF-16/32, storing bytes distribution rejects.
+        guard let first = bytes.first(where: { !JSONDepthGuard.isWhitespace($0) }), first == UInt8(ascii: "{"),
+              !bytes.contains(0) else {
+            throw invalid("manifest must be a JSON object in UTF-8 (no byte order mark, no NUL bytes)")
+        }
 
         let data = Data(bytes)
         let probe: Probe

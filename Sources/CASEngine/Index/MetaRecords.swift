@@ -120,7 +120,9 @@ struct ManifestEntry: Equatable {
         let subject: BlobDigest? = if hasSubject { try r.digest() } else { nil }
         let n = Int(try r.u32())
         var refs: [BlobDigest] = []
-        refs.reserveCapacity(n)
+        // `n` is untrusted: never reserve more than the remaining bytes can hold
+        // (a digest key is at least 33 bytes), or a corrupt count traps the allocator.
+        refs.reserveCapacity(min(n, bytes.count / 33))
         for _ in 0..<n { refs.append(try r.digest()) }
         return ManifestEntry(createdAt: createdAt, mediaType: mediaType, subject: subject, references: refs)
     }

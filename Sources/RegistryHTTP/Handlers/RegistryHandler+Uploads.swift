@@ -58,12 +58,14 @@ extension RegistryHandler {
     }
 
     func uploadStatus(_ request: Request, name: String, id: String) async throws -> HTTPResponse {
+        try checkUploadID(id)
         let store = self.store
         let status = try await io { try store.uploadStatus(id: id, repository: name) }
         return uploadResponse(request, name: name, status: status, code: .noContent)
     }
 
     func patchUpload(_ request: Request, name: String, id: String) async throws -> HTTPResponse {
+        try checkUploadID(id)
         let store = self.store
         var offset: UInt64? = nil
         if let header = request.headers.first(name: "Content-Range") {
@@ -92,6 +94,7 @@ extension RegistryHandler {
     }
 
     func putUpload(_ request: Request, name: String, id: String) async throws -> HTTPResponse {
+        try checkUploadID(id)
         guard let digestParam = request.query["digest"] else {
             throw RegistryError(.digestInvalid, "digest parameter missing")
         }
@@ -126,6 +129,7 @@ extension RegistryHandler {
     }
 
     func cancelUpload(_ request: Request, name: String, id: String) async throws -> HTTPResponse {
+        try checkUploadID(id)
         let store = self.store
         try await io { try store.cancelUpload(id: id, repository: name) }
         var headers = HTTPHeaders()
@@ -134,6 +138,23 @@ extension RegistryHandler {
     }
 
     // MARK: Helpers
+
+    /// Ids the engine issues are short ASCII tokens (UUID form). Anything else
+    /// is unknown without asking the store: an over-long id would otherwise
+    /// hit the metadata layer's key limit and come back as a 500.
+    static func isPlausibleUploadID(_ id: String) -> Bool {
+        let bytes = id.utf8
+        return (1...128).contains(bytes.count) && bytes.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+                || b == UInt8(ascii: "-") || b == UInt8(ascii: "_")
+        }
+    }
+
+    func checkUploadID(_ id: String) throws {
+        guard Self.isPlausibleUploadID(id) else {
+            throw RegistryError(.blobUploadUnknown, detail: "upload \"\(id.prefix(64))\" is not in progress")
+        }
+    }
 
     /// Streams the request body into the session; nil when the body was empty.
     /// `offset` applies to the first append (checked by the engine).

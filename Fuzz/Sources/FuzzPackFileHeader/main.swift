@@ -1,0 +1,15 @@
+// PackFileHeader.decode and PackKind.detect, as is and with the CRC sealed.
+@_spi(Fuzzing) import CASEngine
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    for seal in [false, true] {
+        do {
+            try FuzzEntryPoints.packFileHeader(bytes, sealCRC: seal)
+        } catch let v as FuzzInvariantViolation {
+            preconditionFailure(v.description)
+        } catch {}
+    }
+    return 0
+}

@@ -1,0 +1,121 @@
+import Foundation
+import NIOHTTP1
+import Testing
+
+/// Requests whose `Content-Length` lies, over a raw socket. Whatever the
+/// server answers, nothing is committed: neither the claimed digest nor the
+/// digest of the bytes that did arrive becomes visible.
+@Suite("Hostile input: lying Content-Length")
+struct HostileInputBodyTests {
+    static let full = Array((0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) })
+    static let sent = Array(full.prefix(100))
+
+    static func head(_ method: String, _ uri: String, contentLength: Int, _ extra: String = "") -> String {
+        "\(method) \(uri) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(contentLength)\r\n\(extra)\r\n"
+    }
+
+    func assertNothingCommitted(_ r: TestRegistry, _ victim: Victim, _ what: String,
+                                sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        for d in [Fixtures.sha256(Self.full), Fixtures.sha256(Self.sent)] {
+            let head = try await r.send(.HEAD, "/v2/\(Victim.repo)/blobs/\(d)")
+            #expect(head.status == .notFound, "\(what): \(d) visible", sourceLocation: sourceLocation)
+        }
+        try await victim.assertIntact(r, after: what, sourceLocation: sourceLocation)
+    }
+
+    /// Declared 1000, sent 100, then end of stream: an error (never 201), nothing stored.
+    @Test func shortBodyThenHalfClose() async throws {
+        try await TestRegistry.with { r in
+            let victim = try await Victim.push(r)
+            let digest = Fixtures.sha256(Self.full)
+            let c = try await RawConnection(port: r.port)
+            try await c.write(Self.head("POST", "/v2/\(Victim.repo)/blobs/uploads/?digest=\(digest)", contentLength: 1000))
+            try await c.write(Self.sent)
+            c.shutdownWrite()
+            let (bytes, _) = try await c.read(timeout: 5)
+            c.close()
+            if let status = RawConnection.status(bytes) {
+                #expect(status >= 400 && status < 500, "answered \(status) to a truncated body")
+            }
+            try await assertNothingCommitted(r, victim, "truncated monolithic POST")
+        }
+    }
+
+    /// Same, with the socket simply closed (no response read), for a
+    /// monolithic POST, a chunked-upload PUT and a manifest PUT.
+    @Test func shortBodyThenAbruptClose() async throws {
+        try await TestRegistry.with { r in
+            let victim = try await Victim.push(r)
+            let digest = Fixtures.sha256(Self.full)
+
+            let c1 = try await RawConnection(port: r.port)
+            try await c1.write(Self.head("POST", "/v2/\(Victim.repo)/blobs/uploads/?digest=\(digest)", contentLength: 1000))
+            try await c1.write(Self.sent)
+            c1.close()
+
+            let start = try await r.send(.POST, "/v2/\(Victim.repo)/blobs/uploads/")
+            let location = try #require(start["Location"])
+            let c2 = try await RawConnection(port: r.port)
+            try await c2.write(Self.head("PUT", "\(location)?digest=\(digest)", contentLength: 1000))
+            try await c2.write(Self.sent)
+            c2.close()
+
+            // A complete, valid manifest, but fewer bytes than declared.
+            let other = try await Fixtures.image(r, repo: Victim.repo, seed: "truncated")
+            let c3 = try await RawConnection(port: r.port)
+            try await c3.write(Self.head("PUT", "/v2/\(Victim.repo)/manifests/stable", contentLength: other.count + 50,
+                                         "Content-Type: \(Fixtures.ociManifest)\r\n"))
+            try await c3.write(other)
+            c3.close()
+
+            // Let the server notice the closes; then nothing may be visible.
+            try await Task.sleep(for: .milliseconds(300))
+            try await assertNothingCommitted(r, victim, "abrupt close")
+            let m = try await r.send(.HEAD, "/v2/\(Victim.repo)/manifests/\(Fixtures.sha256(other))")
+            #expect(m.status == .notFound)
+        }
+    }
+
+    /// Declared 1000, sent 100, connection held open: the server keeps
+    /// waiting for the rest (no response), nothing is visible meanwhile or
+    /// after the client gives up. Bounded by the client's 1 s wait.
+    @Test func longerDeclaredThanSentWithTimeout() async throws {
+        try await TestRegistry.with { r in
+            let victim = try await Victim.push(r)
+            let digest = Fixtures.sha256(Self.full)
+            let c = try await RawConnection(port: r.port)
+            try await c.write(Self.head("POST", "/v2/\(Victim.repo)/blobs/uploads/?digest=\(digest)", contentLength: 1000))
+            try await c.write(Self.sent)
+            let started = ContinuousClock.now
+            let (bytes, closed) = try await c.read(timeout: 1)
+            #expect(ContinuousClock.now - started < .seconds(10))
+            #expect(RawConnection.status(bytes) == nil || RawConnection.status(bytes)! >= 400, "premature success")
+            _ = closed
+            try await assertNothingCommitted(r, victim, "stalled body (open)")
+            c.close()
+            try await Task.sleep(for: .milliseconds(300))
+            try await assertNothingCommitted(r, victim, "stalled body (closed)")
+        }
+    }
+
+    /// Declared 10, sent 100: the body is the first 10 bytes (DIGEST_INVALID
+    /// for the claimed digest of all 100) and the rest is not a request.
+    @Test func shorterDeclaredThanSent() async throws {
+        try await TestRegistry.with { r in
+            let victim = try await Victim.push(r)
+            let digest = Fixtures.sha256(Self.sent)
+            let c = try await RawConnection(port: r.port)
+            try await c.write(Self.head("POST", "/v2/\(Victim.repo)/blobs/uploads/?digest=\(digest)", contentLength: 10))
+            try await c.write(Self.sent)
+            let (bytes, _) = try await c.read(timeout: 3)
+            c.close()
+            #expect(RawConnection.status(bytes) == 400, "\(String(decoding: bytes.prefix(200), as: UTF8.self))")
+            #expect(String(decoding: bytes, as: UTF8.self).contains("DIGEST_INVALID"))
+            for d in [digest, Fixtures.sha256(Array(Self.sent.prefix(10)))] {
+                let head = try await r.send(.HEAD, "/v2/\(Victim.repo)/blobs/\(d)")
+                #expect(head.status == .notFound)
+            }
+            try await victim.assertIntact(r, after: "over-long body")
+        }
+    }
+}
