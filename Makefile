@@ -1,6 +1,7 @@
 # Berth — the two commands of the README, and a few helpers.
 #   make serve   build (release) and serve on 0.0.0.0:5000, storage in ./data
-#   make test    the whole test suite (what CI runs)
+#   make test    the whole test suite (what CI runs): unit, model, crash, HTTP,
+#                interop with skopeo/oras, plus a ~90 s libFuzzer smoke
 SWIFT  ?= swift
 JOBS   ?= 2
 CONFIG ?=
@@ -21,7 +22,11 @@ serve: build
 
 test: test-deps
 	$(SWIFT) build -j $(JOBS) --build-tests
+	Fuzz/run.sh smoke
 	$(SWIFT) test -j $(JOBS) --skip-build
+
+fuzz-smoke:
+	Fuzz/run.sh smoke
 
 clean:
 	rm -rf .build

@@ -47,8 +47,18 @@ struct HTTPConnection {
                     }
                     var keepAlive = head.isKeepAlive && !state.isShuttingDown
                         && response.status != .requestHeaderFieldsTooLarge && response.status != .uriTooLong
-                    if !body.finished, try await !body.discard(upTo: Self.discardLimit) {
-                        keepAlive = false
+                    if !body.finished {
+                        // A body the handler did not read: drain a small rest
+                        // to keep the connection; a large (or unknown) rest is
+                        // not waited for — answer now and close.
+                        let chunked = head.headers.first(name: "Transfer-Encoding")?.lowercased().contains("chunked") ?? false
+                        let declared = head.headers.first(name: "Content-Length").flatMap { Int($0) } ?? (chunked ? Int.max : 0)
+                        if declared - body.bytesRead <= Self.discardLimit,
+                           try await body.discard(upTo: Self.discardLimit) {
+                            // drained
+                        } else {
+                            keepAlive = false
+                        }
                     }
                     let bytesOut = try await write(response, for: head, keepAlive: keepAlive, to: outbound)
                     let elapsed = ContinuousClock.now - start
