@@ -56,8 +56,10 @@ struct Serve: AsyncParsableCommand {
         // a batch at two writers).
         let blockingPool = NIOThreadPool(numberOfThreads: max(32, System.coreCount * 8))
         blockingPool.start()
+        let readPool = NIOThreadPool(numberOfThreads: System.coreCount)
+        readPool.start()
 
-        let server = RegistryServer(configuration: serverConfig, store: store, threadPool: blockingPool,
+        let server = RegistryServer(configuration: serverConfig, store: store, threadPool: blockingPool, readPool: readPool,
                                     authorizer: authorizer, prometheus: prometheus, logger: logger)
         var services: [any Service] = [server]
         services.append(ConfigReloader(path: config ?? ProcessInfo.processInfo.environment["REGISTRY_CONFIGURATION_PATH"], server: server,
@@ -84,6 +86,7 @@ struct Serve: AsyncParsableCommand {
             logger: logger))
         try await group.run()
         try await blockingPool.shutdownGracefully()
+        try await readPool.shutdownGracefully()
         logger.info("stopped")
     }
 

@@ -18,10 +18,10 @@ extension RegistryHandler {
         let stored: StoredManifest?
         switch ref {
         case .tag(let tag):
-            stored = try await io { try store.manifest(repository: name, tag: tag) }
+            stored = try await ioRead { try store.manifest(repository: name, tag: tag) }
         case .digest(let digest):
             let d = try blobDigest(digest.description)
-            stored = try await io { try store.manifest(repository: name, digest: d) }
+            stored = try await ioRead { try store.manifest(repository: name, digest: d) }
         }
         guard let manifest = stored else {
             throw RegistryError(.manifestUnknown, detail: "\(name):\(reference)")

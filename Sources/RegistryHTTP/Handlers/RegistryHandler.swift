@@ -25,6 +25,10 @@ struct Request {
 struct RegistryHandler: Sendable {
     let store: any RegistryStore
     let threadPool: NIOThreadPool
+    /// Reads (LMDB read transactions, header preads): a pool sized to the
+    /// cores, so hot GET/HEAD traffic does not spread over the writers' many
+    /// threads that mostly wait on fsync.
+    let readPool: NIOThreadPool
     let configuration: RegistryServer.Configuration
     /// Live modes (config reload); `configuration.readOnly`/`deleteEnabled` are only the start values.
     let modes: ServerModes
@@ -34,6 +38,11 @@ struct RegistryHandler: Sendable {
     /// Runs blocking store work on the thread pool, never on an event loop.
     func io<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await threadPool.runIfActive(work)
+    }
+
+    /// Runs a blocking read on the read pool.
+    func ioRead<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await readPool.runIfActive(work)
     }
 
     /// Never throws: errors are rendered. Returns the route label for metrics.

@@ -31,6 +31,7 @@ public final class RegistryServer: Service, Sendable {
     public let configuration: Configuration
     let store: any RegistryStore
     let threadPool: NIOThreadPool
+    let readPool: NIOThreadPool
     let eventLoopGroup: any EventLoopGroup
     let authorizer: any RequestAuthorizer
     let prometheus: PrometheusCollectorRegistry?
@@ -43,13 +44,15 @@ public final class RegistryServer: Service, Sendable {
 
     /// - Parameters:
     ///   - store: an open store; the server never closes it.
-    ///   - threadPool: where every blocking store call runs (must be started).
+    ///   - threadPool: where every blocking store write runs (must be started).
+    ///   - readPool: where blocking reads run; nil uses `threadPool`.
     ///   - prometheus: served at `debug.metricsPath`; bootstrapping MetricsSystem
     ///     with it is the caller's job.
     ///   - metricsFactory: where request metrics go; nil uses MetricsSystem's
     ///     global factory (whatever the caller bootstrapped).
     public init(configuration: Configuration, store: any RegistryStore,
                 threadPool: NIOThreadPool = .singleton,
+                readPool: NIOThreadPool? = nil,
                 eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
                 authorizer: any RequestAuthorizer = AllowAllAuthorizer(),
                 prometheus: PrometheusCollectorRegistry? = nil,
@@ -58,6 +61,7 @@ public final class RegistryServer: Service, Sendable {
         self.configuration = configuration
         self.store = store
         self.threadPool = threadPool
+        self.readPool = readPool ?? threadPool
         self.eventLoopGroup = eventLoopGroup
         self.authorizer = authorizer
         self.prometheus = prometheus
@@ -96,7 +100,7 @@ public final class RegistryServer: Service, Sendable {
     public func shutdown() { state.beginShutdown() }
 
     public func run() async throws {
-        let handler = RegistryHandler(store: store, threadPool: threadPool, configuration: configuration,
+        let handler = RegistryHandler(store: store, threadPool: threadPool, readPool: readPool, configuration: configuration,
                                       modes: modes, authorizer: authorizer, logger: logger)
         let server: NIOAsyncChannel<EventLoopFuture<NegotiatedConnection>, Never>
         var debug: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>? = nil
