@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+import Synchronization
 @testable import CASEngine
 
 @Suite struct StoreTests {
@@ -189,5 +190,54 @@ import Testing
         #expect(throws: StoreError(.readOnly, "")) { try store.startUpload(repository: "r") }
         #expect(throws: StoreError(.readOnly, "")) { try store.putBlob([1], digest: sha256([1]), repository: "r") }
         #expect(try store.repositories(after: nil, limit: nil) == [])
+    }
+}
+
+@Suite struct StoreMaintenanceTests {
+    final class Clock: Sendable {
+        let value = Mutex<UInt64>(5_000_000)
+        func advance(_ s: UInt64) { value.withLock { $0 += s } }
+        var read: @Sendable () -> UInt64 { { [self] in value.withLock { $0 } } }
+    }
+
+    @Test func purgeRemovesOnlyAbandonedUploadsAndHonoursDryRun() throws {
+        let root = TempRoot(); defer { root.cleanup() }
+        let clock = Clock()
+        let store = try Store(root: root.path, options: smallOptions(), clock: clock.read)
+        defer { store.close() }
+        let old = try store.startUpload(repository: "r")
+        _ = try [UInt8](repeating: 1, count: 100).withUnsafeBytes { try store.appendUpload(id: old.id, repository: "r", offset: 0, $0) }
+        clock.advance(7200)
+        let fresh = try store.startUpload(repository: "r")
+        let dry = try store.purgeUploads(olderThan: 3600, dryRun: true)
+        #expect(dry.map(\.id) == [old.id])
+        #expect(try store.uploadStatus(id: old.id, repository: "r").offset == 100, "dry run removes nothing")
+        let purged = try store.purgeUploads(olderThan: 3600, dryRun: false)
+        #expect(purged.map(\.id) == [old.id])
+        #expect(throws: StoreError(.uploadUnknown, "")) { try store.uploadStatus(id: old.id, repository: "r") }
+        #expect(try store.uploadStatus(id: fresh.id, repository: "r").offset == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root.path + "/uploads") == [fresh.id])
+    }
+
+    @Test func uploadSessionsAreLimited() throws {
+        let root = TempRoot(); defer { root.cleanup() }
+        var o = smallOptions()
+        o.maxUploadSessions = 3
+        let store = try Store.open(at: root.path, options: o)
+        defer { store.close() }
+        let ids = try (0..<3).map { _ in try store.startUpload(repository: "r").id }
+        #expect(throws: StoreError(.limitExceeded, "")) { try store.startUpload(repository: "r") }
+        try store.cancelUpload(id: ids[0], repository: "r")
+        _ = try store.startUpload(repository: "r")
+    }
+
+    @Test func uploadIDsCarry128RandomBits() {
+        let ids = (0..<200).map { _ in Store.newUploadID() }
+        #expect(Set(ids).count == 200)
+        for id in ids {
+            #expect(id.count == 36 && id.split(separator: "-").map(\.count) == [8, 4, 4, 4, 12], "\(id)")
+        }
+        // The UUID version nibble position is random too (not always "4").
+        #expect(Set(ids.map { Array($0)[14] }).count > 4)
     }
 }

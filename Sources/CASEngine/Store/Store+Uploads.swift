@@ -20,7 +20,7 @@ extension Store {
         if try meta.uploadCount() >= options.maxUploadSessions {
             throw StoreError(.limitExceeded, "too many open upload sessions (limit \(options.maxUploadSessions))")
         }
-        let id = UUID().uuidString.lowercased()
+        let id = Store.newUploadID()
         let file = try packs.createUploadFile(id: id)
         let record = UploadRecord(id: id, repository: repository, startedAt: now)
         do {
@@ -48,6 +48,18 @@ extension Store {
         defer { session.lock.unlock() }
         guard !session.isClosed else { throw unknown }
         return try body(session)
+    }
+
+    /// 128 random bits from the system CSPRNG, lowercase hex in UUID layout
+    /// (8-4-4-4-12). Not a v4 UUID: those keep only 122 random bits.
+    static func newUploadID() -> String {
+        var rng = SystemRandomNumberGenerator()
+        let hex = [rng.next(), rng.next()].map { (v: UInt64) -> String in
+            let s = String(v, radix: 16)
+            return String(repeating: "0", count: 16 - s.count) + s
+        }.joined()
+        let c = Array(hex)
+        return [c[0..<8], c[8..<12], c[12..<16], c[16..<20], c[20..<32]].map { String($0) }.joined(separator: "-")
     }
 
     public func uploadStatus(id: String, repository: String) throws -> UploadStatus {

@@ -63,7 +63,7 @@ final class RegistryProcess {
     /// `environment` adds or overrides `REGISTRY_*` settings.
     static func start(
         _ kind: Kind = .underTest, storageRoot: URL? = nil, environment: [String: String] = [:],
-        readinessTimeout: TimeInterval = 15, tlsCA: String? = nil
+        readinessTimeout: TimeInterval = 15, tlsCA: String? = nil, configFile: URL? = nil
     ) throws -> RegistryProcess {
         let fm = FileManager.default
         let directory = fm.temporaryDirectory.appendingPathComponent("berth-interoptests-\(UUID().uuidString)")
@@ -74,15 +74,19 @@ final class RegistryProcess {
         var env = [
             "REGISTRY_HTTP_ADDR": "127.0.0.1:\(port)",
             "REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY": root.path,
-            "REGISTRY_STORAGE_DELETE_ENABLED": "true",
             "REGISTRY_LOG_LEVEL": "info",
         ].merging(environment) { $1 }
+        // With a config file, the file decides deletes (reload tests flip it).
+        if configFile == nil && env["REGISTRY_STORAGE_DELETE_ENABLED"] == nil {
+            env["REGISTRY_STORAGE_DELETE_ENABLED"] = "true"
+        }
 
         let executable: URL
         var arguments = ["serve"]
         switch kind {
         case .regctl:
             executable = try regctlExecutable()
+            if let configFile { arguments.append(configFile.path) }
         case .dockerRegistry:
             executable = URL(fileURLWithPath: try Command.require("docker-registry", package: "docker-registry"))
             // distribution needs a config file; the environment still overrides it.
@@ -144,6 +148,11 @@ final class RegistryProcess {
         let message = "\(kind.rawValue) did not answer 200 on \(server.baseURL)/v2/ within \(Int(readinessTimeout)) s:\n\(server.log)"
         server.stop()
         throw InteropError(message)
+    }
+
+    /// Sends a signal to the server process (SIGHUP: reload the configuration).
+    func signal(_ sig: Int32) {
+        kill(process.processIdentifier, sig)
     }
 
     /// The server's stdout and stderr so far (for failure messages).
