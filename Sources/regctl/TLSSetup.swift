@@ -21,8 +21,8 @@ enum TLSSetup {
         guard let tls = c.http.tls else { return }
         var t = RegistryServer.Configuration.TLS(certificatePath: tls.certificate, keyPath: tls.key)
         t.clientCAPaths = tls.clientCAs
-        t.clientAuth = RegistryServer.Configuration.TLS.ClientAuth(rawValue: tls.clientAuth.rawValue) ?? .requireAndVerifyClientCert
-        t.minimumVersion = RegistryServer.Configuration.TLS.Version(rawValue: tls.minimumTLS.rawValue) ?? .tls12
+        t.clientAuth = tls.clientAuth
+        t.minimumVersion = tls.minimumTLS
         t.cipherSuites = tls.cipherSuites
         t.reloadInterval = c.berth.limits.tlsReloadInterval
         let files = [("http.tls.certificate", tls.certificate), ("http.tls.key", tls.key)]

@@ -83,29 +83,6 @@ extension TestRegistry {
     /// Like `with`, with a caller-supplied logger and the access log on.
     static func withLogger(_ logger: Logger, authorizer: any RequestAuthorizer,
                            _ body: (TestRegistry) async throws -> Void) async throws {
-        let dir = try AuthTools.tempDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try Store.open(at: dir, options: StoreOptions())
-        defer { store.close() }
-        var config = RegistryServer.Configuration()
-        config.host = "127.0.0.1"
-        config.port = 0
-        config.deleteEnabled = true
-        config.accessLog = true
-        config.relativeURLs = true
-        let server = RegistryServer(configuration: config, store: store, authorizer: authorizer, logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.run() }
-            let registry = TestRegistry(port: try await server.boundPort(), server: server)
-            do {
-                try await body(registry)
-            } catch {
-                server.shutdown()
-                try? await group.waitForAll()
-                throw error
-            }
-            server.shutdown()
-            try await group.waitForAll()
-        }
+        try await with({ $0.accessLog = true }, authorizer: authorizer, logger: logger, body)
     }
 }

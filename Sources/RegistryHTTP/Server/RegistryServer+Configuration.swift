@@ -2,6 +2,7 @@
 // this struct, so RegistryHTTP does not depend on the YAML shape.
 
 import NIOHTTP1
+import RegistryConfig
 
 extension RegistryServer {
     public struct Configuration: Sendable {
@@ -52,16 +53,11 @@ extension RegistryServer {
         public var limits: Limits = Limits()
 
         public struct TLS: Sendable, Equatable {
-            /// Client certificate policy, distribution's `http.tls.clientauth`.
-            public enum ClientAuth: String, Sendable, CaseIterable {
-                case requestClientCert = "request-client-cert"
-                case requireAnyClientCert = "require-any-client-cert"
-                case verifyClientCertIfGiven = "verify-client-cert-if-given"
-                case requireAndVerifyClientCert = "require-and-verify-client-cert"
-            }
-            public enum Version: String, Sendable, CaseIterable {
-                case tls10 = "tls1.0", tls11 = "tls1.1", tls12 = "tls1.2", tls13 = "tls1.3"
-            }
+            /// Client certificate policy, distribution's `http.tls.clientauth`
+            /// (the configuration's own enum: one list of modes).
+            public typealias ClientAuth = RegistryConfiguration.HTTP.TLS.ClientAuth
+            /// `http.tls.minimumtls`.
+            public typealias Version = RegistryConfiguration.HTTP.TLS.Version
 
             /// PEM certificate chain (leaf first), reloaded when the file changes.
             public var certificatePath: String

@@ -13,6 +13,7 @@ struct TestRegistry: Sendable {
     static func with(_ configure: (inout RegistryServer.Configuration) -> Void = { _ in },
                      authorizer: any RequestAuthorizer = AllowAllAuthorizer(),
                      storeOptions: StoreOptions = StoreOptions(),
+                     logger: Logger? = nil,
                      _ body: (TestRegistry) async throws -> Void) async throws {
         let dir = FileManager.default.temporaryDirectory
             .appendingPathComponent("berth-http-\(UUID().uuidString)").path
@@ -28,8 +29,11 @@ struct TestRegistry: Sendable {
         config.accessLog = false
         config.relativeURLs = true
         configure(&config)
-        var logger = Logger(label: "berth.http.test")
-        logger.logLevel = ProcessInfo.processInfo.environment["BERTH_HTTP_TEST_LOG"] != nil ? .trace : .critical
+        let logger = logger ?? {
+            var quiet = Logger(label: "berth.http.test")
+            quiet.logLevel = ProcessInfo.processInfo.environment["BERTH_HTTP_TEST_LOG"] != nil ? .trace : .critical
+            return quiet
+        }()
         let server = RegistryServer(configuration: config, store: store, authorizer: authorizer, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
