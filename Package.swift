@@ -87,15 +87,17 @@ let package = Package(
         // each acknowledged commit on stdout, until the test kills it with SIGKILL.
         .executableTarget(
             name: "berth-crash-writer",
-            dependencies: ["CASEngine"],
+            dependencies: ["CASEngine", "BerthTestSupport"],
             path: "Tests/CrashWriter"
         ),
+        // Shared by the test suites and the crash writer (seeded generator).
+        .target(name: "BerthTestSupport", path: "Tests/Support"),
 
-        .testTarget(name: "OCIModelTests", dependencies: ["OCIModel"]),
+        .testTarget(name: "OCIModelTests", dependencies: ["OCIModel", "BerthTestSupport"]),
         .testTarget(
             name: "CASEngineTests",
             dependencies: [
-                "CASEngine",
+                "CASEngine", "BerthTestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             resources: [.copy("Fixtures")]

@@ -87,7 +87,9 @@ import Testing
                 }
                 usleep(UInt32.random(in: 5_000...80_000, using: &rng))
             }
-            kill(child.processIdentifier, SIGKILL)
+            // Only a live child: a reaped one's pid may already belong to
+            // another process of the (parallel) suite.
+            if child.isRunning { kill(child.processIdentifier, SIGKILL) }
             child.waitUntilExit()
             let output = String(decoding: early + out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             #expect(child.terminationReason == .uncaughtSignal, "writer exited on its own: \(output.suffix(200))")

@@ -9,38 +9,18 @@
 // every printed line is a write the engine acknowledged. The test kills this
 // process with SIGKILL at a random moment and then checks every printed line.
 
+import BerthTestSupport
 import CASEngine
 import Foundation
 
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func int(_ range: ClosedRange<Int>) -> Int {
-        range.lowerBound + Int(next() % UInt64(range.count))
-    }
+extension SplitMix64 {
+    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
+
+    /// Compressible content (a repeated JSON word) or random bytes.
     mutating func bytes(_ n: Int, compressible: Bool) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: n)
-        if compressible {
-            let word = Array("{\"layer\":\"\(next())\"}".utf8)
-            for i in 0..<n { out[i] = word[i % word.count] }
-            return out
-        }
-        var i = 0
-        while i < n {
-            var v = next()
-            for _ in 0..<8 where i < n {
-                out[i] = UInt8(truncatingIfNeeded: v)
-                v >>= 8
-                i += 1
-            }
-        }
-        return out
+        guard compressible else { return bytes(n) }
+        let word = Array("{\"layer\":\"\(next())\"}".utf8)
+        return (0..<n).map { word[$0 % word.count] }
     }
 }
 
@@ -59,7 +39,7 @@ let args = CommandLine.arguments
 guard args.count == 3, let seed = UInt64(args[2]) else {
     fail("usage: berth-crash-writer ROOT SEED")
 }
-var rng = SplitMix64(state: seed)
+var rng = SplitMix64(seed: seed)
 var options = StoreOptions()
 options.smallBlobThreshold = 64 << 10
 options.maxSharedPackSize = 4 << 20

@@ -1,24 +1,14 @@
+import BerthTestSupport
 import Testing
 @testable import OCIModel
 
 /// Deterministic stand-in for the libFuzzer harness: seeded random and
 /// mutated inputs into every parser. Passing means only "returned or threw".
 @Suite struct FuzzSmokeTests {
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let alphabet = Array(#"{}[]":,0123456789-abcdefsha256:ABC=_.+/ \;q=bytes\u0000"#.utf8) + [0x00, 0xff, 0xc3, 0x80, 0x0a]
 
     static func inputs(count: Int, seed: UInt64) -> [[UInt8]] {
-        var rng = SplitMix64(state: seed)
+        var rng = SplitMix64(seed: seed)
         let seeds = Fixtures.all.map { Array($0.utf8) } + [
             Array(Fixtures.a.utf8), Array("library/ubuntu".utf8), Array("bytes=0-100".utf8),
             Array("v1.0".utf8), Array("application/json;q=0.5, a/b".utf8),
