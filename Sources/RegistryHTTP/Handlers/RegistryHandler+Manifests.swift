@@ -70,10 +70,9 @@ extension RegistryHandler {
         var tags: [String] = []
         switch ref {
         case .digest(let d):
+            // Verified once, by the engine, before anything is stored
+            // (`.digestMismatch` below).
             digest = try blobDigest(d.description)
-            if BlobDigest.compute(bytes, digest.algorithm) != digest {
-                throw RegistryError(.digestInvalid, "manifest digest did not match", detail: d.description)
-            }
         case .tag(let tag):
             digest = BlobDigest.compute(bytes, .sha256)
             tags.append(tag)
