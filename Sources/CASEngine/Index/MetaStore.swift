@@ -54,11 +54,11 @@ final class MetaStore: @unchecked Sendable {
 
     /// Opens (creating unless `readOnly`) the environment in `directory`.
     /// `.unsupportedFormat` if the stored schema version is unknown.
-    init(directory: String, mapSize: Int, readOnly: Bool) throws {
+    init(directory: String, mapSize: Int, maxMapSize: Int? = nil, readOnly: Bool) throws {
         if !readOnly, mkdir(directory, 0o755) != 0, errno != EEXIST {
             throw StoreError.posix("mkdir", path: directory, errno: errno)
         }
-        let env = try LMDBEnvironment(path: directory, mapSize: mapSize,
+        let env = try LMDBEnvironment(path: directory, mapSize: mapSize, maxMapSize: maxMapSize,
                                       maxDatabases: Self.databaseNames.count + 2, readOnly: readOnly)
         do {
             let h = try env.openDatabases(Self.databaseNames)

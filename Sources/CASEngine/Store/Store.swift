@@ -52,7 +52,8 @@ public final class Store: Sendable {
         self.options = options
         self.clock = clock
         self.format = try FormatFile.loadOrCreate(at: layout.formatFile, directory: layout.root, now: clock())
-        self.meta = try MetaStore(directory: layout.metaDirectory, mapSize: options.metadataMapSize, readOnly: options.readOnly)
+        self.meta = try MetaStore(directory: layout.metaDirectory, mapSize: options.metadataMapSize,
+                                    maxMapSize: options.metadataMaxMapSize, readOnly: options.readOnly)
         self.packs = try PackStore(layout: layout, maxSharedPackSize: options.maxSharedPackSize, compression: options.compression)
         self.committer = GroupCommitter(packs: packs, meta: meta, clock: clock)
         self.lock = Mutex(lockBox)
