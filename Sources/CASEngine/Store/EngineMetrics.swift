@@ -10,6 +10,7 @@
 //   berth_gc_collected_manifests_total      counter
 //   berth_gc_backlog_items                  gauge: review items queued
 //   berth_gc_due_items                      gauge: of those, due under the policy
+//   berth_engine_dead_bytes                 gauge: shared-pack bytes no entry names
 //   berth_lmdb_map_size_bytes               gauge
 //   berth_lmdb_map_used_bytes               gauge
 //   berth_upload_sessions_open              gauge
@@ -27,7 +28,7 @@ struct EngineMetrics: Sendable {
     let fsyncPack, fsyncDedicated, fsyncUpload: Metrics.Timer
     let groupCommitBlobs: Recorder
     let collectedBlobs, collectedBytes, collectedManifests: Counter
-    let backlog, due, mapSize, mapUsed, uploads: Gauge
+    let backlog, due, deadBytes, mapSize, mapUsed, uploads: Gauge
 
     init(factory: (any MetricsFactory)?) {
         let f = factory ?? MetricsSystem.factory
@@ -40,6 +41,7 @@ struct EngineMetrics: Sendable {
         collectedManifests = Counter(label: "berth_gc_collected_manifests_total", factory: f)
         backlog = Gauge(label: "berth_gc_backlog_items", factory: f)
         due = Gauge(label: "berth_gc_due_items", factory: f)
+        deadBytes = Gauge(label: "berth_engine_dead_bytes", factory: f)
         mapSize = Gauge(label: "berth_lmdb_map_size_bytes", factory: f)
         mapUsed = Gauge(label: "berth_lmdb_map_used_bytes", factory: f)
         uploads = Gauge(label: "berth_upload_sessions_open", factory: f)
@@ -67,14 +69,15 @@ struct EngineMetrics: Sendable {
 public struct EngineStatistics: Sendable, Equatable {
     public var reviewBacklog: Int
     public var reviewDue: Int
+    public var deadBytes: UInt64
     public var mapSize: Int
     public var mapUsed: Int
     public var openUploads: Int
 }
 
 extension Store {
-    /// Counts the review queue (one read transaction; O(backlog)) and reads
-    /// the map and session figures.
+    /// Counts the review queue (O(backlog)), sums dead shared-pack bytes
+    /// (O(packs)) and reads the map and session figures.
     public func statistics(policy: GCPolicy) throws -> EngineStatistics {
         try checkOpen()
         let now = self.now
@@ -93,7 +96,8 @@ extension Store {
             }
         }
         let map = meta.env.mapUsage
-        return EngineStatistics(reviewBacklog: backlog, reviewDue: due, mapSize: map.size, mapUsed: map.used,
+        return EngineStatistics(reviewBacklog: backlog, reviewDue: due, deadBytes: try deadBytes(),
+                                mapSize: map.size, mapUsed: map.used,
                                 openUploads: try meta.uploadCount())
     }
 
@@ -103,6 +107,7 @@ extension Store {
         let s = try statistics(policy: policy)
         metrics.backlog.record(s.reviewBacklog)
         metrics.due.record(s.reviewDue)
+        metrics.deadBytes.record(Int64(clamping: s.deadBytes))
         metrics.mapSize.record(s.mapSize)
         metrics.mapUsed.record(s.mapUsed)
         metrics.uploads.record(s.openUploads)
