@@ -23,11 +23,15 @@
 
 extension Store {
     /// Processes every due review item queued before the call, `batch` at a
-    /// time. Returns what was removed.
+    /// time: each page's removals are one write transaction (re-checking
+    /// every item inside it), so a pass costs O(garbage / batch) commits.
+    /// Returns what was removed.
     public func collectIncrementally(policy: GCPolicy, batch: Int = 1000) throws -> GCReport {
         try checkWritable()
         var report = GCReport()
         let now = self.now
+        let cutoff = now >= policy.gracePeriod ? now - policy.gracePeriod : 0
+        let requeueAt = now >= policy.untaggedDelay ? now - policy.untaggedDelay : 0
         let end = try meta.sequenceHighWater()
         var cursor: UInt64? = nil
         while true {
@@ -35,43 +39,46 @@ extension Store {
             guard let last = page.last else { break }
             cursor = last.seq
             var done: [ReviewItem] = []
-            for (_, item) in page where try review(item, policy: policy, now: now, report: &report) {
-                done.append(item)
+            var blobs: [BlobDigest] = []
+            var manifests: [(repository: String, digest: BlobDigest)] = []
+            for (_, item) in page {
+                switch item {
+                case .blobZeroed(let d, let at):
+                    guard at + policy.gracePeriod <= now else { continue }
+                    done.append(item)
+                    // Gone, referenced again, or grace restarted (the restart
+                    // queued a newer item): nothing to do for this one.
+                    guard let rec = try meta.blob(d), rec.refcount == 0, rec.zeroedAt <= cutoff else { continue }
+                    blobs.append(d)
+                case .manifestUntagged(let repository, let m, let at):
+                    guard policy.deleteUntagged else { done.append(item); continue }
+                    guard at + policy.untaggedDelay <= now else { continue }
+                    done.append(item)
+                    manifests.append((repository, m))
+                }
+            }
+            if !manifests.isEmpty {
+                try failpoint(.gcManifestAfterDecision)
+                for m in try meta.deleteUntaggedManifests(manifests, now: now, requeueAt: requeueAt) {
+                    report.deletedManifests.append(.init(repository: m.repository, digest: m.digest))
+                }
+            }
+            if !blobs.isEmpty {
+                try failpoint(.gcBlobAfterDecision)
+                for (d, rec) in try meta.removeBlobs(blobs, ifZeroSince: cutoff) {
+                    report.deletedBlobs.append(d)
+                    report.freedBytes += rec.location.rawLength
+                    if rec.location.flags.contains(.dedicated) {
+                        // Readers that opened the blob hold their own descriptor.
+                        try failpoint(.packBeforeUnlink)
+                        try packs.removePack(rec.location.packID)
+                        report.removedPacks += 1
+                    }
+                }
             }
             try meta.removeReviewItems(done)
         }
         metrics.collected(report)
         return report
-    }
-
-    /// Acts on one item; true when it is finished with (removed from the queue).
-    private func review(_ item: ReviewItem, policy: GCPolicy, now: UInt64, report: inout GCReport) throws -> Bool {
-        switch item {
-        case .blobZeroed(let d, let at):
-            guard at + policy.gracePeriod <= now else { return false }
-            guard let rec = try meta.blob(d), rec.refcount == 0 else { return true }
-            // Grace restarted: the restart queued a newer item for the blob.
-            if rec.zeroedAt + policy.gracePeriod > now { return true }
-            try failpoint(.gcBlobAfterDecision)
-            guard try meta.removeBlob(d, ifZeroSince: now - policy.gracePeriod) else { return true }
-            report.deletedBlobs.append(d)
-            report.freedBytes += rec.location.rawLength
-            if rec.location.flags.contains(.dedicated) {
-                // Readers that opened the blob hold their own descriptor.
-                try failpoint(.packBeforeUnlink)
-                try packs.removePack(rec.location.packID)
-                report.removedPacks += 1
-            }
-            return true
-        case .manifestUntagged(let repository, let m, let at):
-            guard policy.deleteUntagged else { return true }
-            guard at + policy.untaggedDelay <= now else { return false }
-            try failpoint(.gcManifestAfterDecision)
-            let requeueAt = now >= policy.untaggedDelay ? now - policy.untaggedDelay : 0
-            if try meta.deleteUntaggedManifest(repository: repository, digest: m, now: now, requeueAt: requeueAt) {
-                report.deletedManifests.append(.init(repository: repository, digest: m))
-            }
-            return true
-        }
     }
 }

@@ -74,19 +74,31 @@ extension MetaStore {
     /// GC: removes the record only if refcount == 0 and zeroedAt <= ifZeroSince,
     /// and with it every repository link to the blob.
     func removeBlob(_ digest: BlobDigest, ifZeroSince: UInt64) throws -> Bool {
-        try env.write { txn in
-            guard let rec = try getBlob(txn, digest), rec.refcount == 0, rec.zeroedAt <= ifZeroSince else { return false }
-            try txn.delete(db.blobs, digest.key)
-            try adjustPackLive(txn, rec.location, added: false)
-            var repos: [[UInt8]] = []
-            try txn.scanPrefix(db.blobLinks, digest.key) { repo, _ in repos.append(repo); return true }
-            for repo in repos {
-                try txn.delete(db.blobLinks, MetaKey.blobLink(digest, repo))
-                try txn.delete(db.links, MetaKey.repoDigest(repo, digest))
-                try adjustRepository(txn, repo, .links, by: -1)
-            }
-            return true
+        try env.write { txn in try removeBlobInTransaction(txn, digest, ifZeroSince: ifZeroSince) != nil }
+    }
+
+    /// The collector's batch: `removeBlob` for each digest, in ONE write
+    /// transaction (one fsync per page of the queue, not per blob). Returns
+    /// the records removed.
+    func removeBlobs(_ digests: [BlobDigest], ifZeroSince: UInt64) throws -> [(BlobDigest, BlobRecord)] {
+        guard !digests.isEmpty else { return [] }
+        return try env.write { txn in
+            try digests.compactMap { d in try removeBlobInTransaction(txn, d, ifZeroSince: ifZeroSince).map { (d, $0) } }
         }
+    }
+
+    private func removeBlobInTransaction(_ txn: LMDBTransaction, _ digest: BlobDigest, ifZeroSince: UInt64) throws -> BlobRecord? {
+        guard let rec = try getBlob(txn, digest), rec.refcount == 0, rec.zeroedAt <= ifZeroSince else { return nil }
+        try txn.delete(db.blobs, digest.key)
+        try adjustPackLive(txn, rec.location, added: false)
+        var repos: [[UInt8]] = []
+        try txn.scanPrefix(db.blobLinks, digest.key) { repo, _ in repos.append(repo); return true }
+        for repo in repos {
+            try txn.delete(db.blobLinks, MetaKey.blobLink(digest, repo))
+            try txn.delete(db.links, MetaKey.repoDigest(repo, digest))
+            try adjustRepository(txn, repo, .links, by: -1)
+        }
+        return rec
     }
 
     // MARK: Links

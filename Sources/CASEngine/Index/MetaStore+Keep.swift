@@ -63,6 +63,24 @@ extension MetaStore {
         }
     }
 
+    /// The collector's batch of `deleteUntaggedManifest`, in one write
+    /// transaction; each manifest is re-checked (in order) inside it.
+    func deleteUntaggedManifests(_ items: [(repository: String, digest: BlobDigest)], now: UInt64,
+                                 requeueAt: UInt64) throws -> [(repository: String, digest: BlobDigest)] {
+        guard !items.isEmpty else { return [] }
+        let keys = try items.map { try MetaKey.name($0.repository, "repository") }
+        return try env.write { txn in
+            var deleted: [(repository: String, digest: BlobDigest)] = []
+            for (item, repo) in zip(items, keys) {
+                guard let value = try txn.get(db.manifests, MetaKey.repoDigest(repo, item.digest)),
+                      try !isKept(txn, repo, item.digest) else { continue }
+                try deleteManifestInTransaction(txn, repo, item.digest, try ManifestEntry.decode(value), now: now, requeueAt: requeueAt)
+                deleted.append(item)
+            }
+            return deleted
+        }
+    }
+
     /// Schema 1 → 2: builds manifest_parents from every manifest's edges.
     func buildParentsIndex(_ txn: LMDBTransaction) throws {
         var rows: [[UInt8]] = []

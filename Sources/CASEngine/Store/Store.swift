@@ -382,15 +382,26 @@ public final class BlobReader: Sendable {
 
 extension Store {
     /// Benchmarks only: indexes synthetic entries (no pack bytes behind them)
-    /// so digest lookups can be measured over a large index quickly. Never
-    /// call this on a store that serves data.
+    /// so digest lookups and GC passes can be measured over a large index
+    /// quickly. `referenced`: the entries hold refcount 1 and queue nothing
+    /// (live data); otherwise they are zero-ref garbage queued for review.
+    /// Never call this on a store that serves data.
     @_spi(Benchmarks)
-    public func _indexForBenchmark(_ digests: [BlobDigest]) throws {
+    public func _indexForBenchmark(_ digests: [BlobDigest], referenced: Bool = false) throws {
         let rows = digests.enumerated().map { i, d in
             (digest: d, location: BlobLocation(packID: UInt32.max, recordOffset: UInt64(i) * 4224,
                                               storedLength: 4096, rawLength: 4096, flags: []),
              linkTo: String?.none)
         }
-        _ = try meta.commitBlobs(rows, now: now)
+        guard referenced else {
+            _ = try meta.commitBlobs(rows, now: now)
+            return
+        }
+        try meta.env.write { txn in
+            for r in rows {
+                try meta.putBlob(txn, r.digest, BlobRecord(location: r.location, refcount: 1, zeroedAt: 0, createdAt: now))
+                try meta.adjustPackLive(txn, r.location, added: true)
+            }
+        }
     }
 }
