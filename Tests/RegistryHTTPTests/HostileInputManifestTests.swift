@@ -42,13 +42,11 @@ struct HostileInputManifestTests {
             huge += Array(repeating: UInt8(ascii: "x"), count: limit)
             huge += Array("\"}}".utf8)
             let chunks = stride(from: 0, to: huge.count, by: 256 << 10).map { Array(huge[$0..<min($0 + (256 << 10), huge.count)]) }
-            let started = ContinuousClock.now
             let streamed = try await TestHTTPClient.send(port: r.port, [
                 TestRequest(.PUT, Self.tagURI, headers: [("Content-Type", Fixtures.ociManifest)], chunks: chunks, contentLength: false),
             ])[0]
             #expect(streamed.status == .payloadTooLarge, "chunked: \(streamed.status)")
             #expect(streamed.errorCode == "MANIFEST_INVALID")
-            #expect(ContinuousClock.now - started < .seconds(20))
             try await victim.assertIntact(r, after: "huge chunked manifest")
 
             // Declared 1 GiB, a few bytes sent, then the client stalls: the
