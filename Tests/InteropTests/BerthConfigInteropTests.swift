@@ -5,7 +5,7 @@
 // (the defaults are 30 s and more), the debug address serves metrics, and the
 // GC policy collects an untagged manifest and its blobs within seconds
 // (defaults: untagged manifests are kept, grace 24 h, one pass a minute).
-// The grace periods are 5 s, not 0: a pushed blob no manifest references yet
+// The grace period is 5 s, not 0: a pushed blob no manifest references yet
 // is collectable after its grace, and the manifest PUT must come first.
 
 import Foundation
@@ -37,7 +37,6 @@ struct BerthConfigInteropTests {
           smallblobthreshold: 1024
           gc:
             graceperiod: 5s
-            linkgraceperiod: 5s
             deleteuntagged: true
             untaggeddelay: 0s
             interval: 200ms
