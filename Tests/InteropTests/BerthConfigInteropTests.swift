@@ -2,7 +2,8 @@
 // serve`: every value ServerSettings / TLSSetup maps is set away from its
 // default and observed taking effect: limits refuse just past the configured
 // size and not below it, each connection timer closes inside its own window
-// (the defaults are 30 s and more), the debug address serves metrics, and the
+// (the defaults are 30 s and more), blobs land in the storage root as
+// smallblobthreshold and compression say, the debug address serves metrics, and the
 // GC policy collects an untagged manifest and its blobs within seconds
 // (defaults: untagged manifests are kept, grace 24 h, one pass a minute).
 // The grace period is 5 s, not 0: a pushed blob no manifest references yet
@@ -35,6 +36,7 @@ struct BerthConfigInteropTests {
               path: /berth-metrics
         berth:
           smallblobthreshold: 1024
+          compression: false
           gc:
             graceperiod: 5s
             deleteuntagged: true
@@ -211,6 +213,35 @@ struct BerthConfigInteropTests {
             #expect(String(decoding: metrics.body, as: UTF8.self).contains("berth_http_requests_total"))
             #expect(try HTTPProbe.request(url: "http://127.0.0.1:\(debugPort)/metrics").status == 404,
                     "the configured path, not the default")
+        }
+    }
+
+    @Test("smallblobthreshold and compression: where and how blob bytes land in the storage root")
+    func storageOptions() throws {
+        try Self.withServer { server, _ in
+            let work = try TemporaryDirectory("berth-storage")
+            let packs = server.directory.appendingPathComponent("storage/packs")
+            func packFiles() throws -> [URL] {
+                try FileManager.default.contentsOfDirectory(at: packs, includingPropertiesForKeys: nil)
+                    .filter { $0.pathExtension == "pack" }
+            }
+            func push(_ data: Data) throws {
+                let digest = try SHA256.digest(of: data)
+                let r = try Self.send("POST", "\(server.baseURL)/v2/storage/app/blobs/uploads/?digest=\(digest)", body: data, in: work)
+                #expect(r.status == 201, "\(r.status)")
+            }
+            // 1000 bytes of one repeated phrase: LZ4 would shrink it to a fraction.
+            let small = Data(String(repeating: "berth-compression-probe;", count: 42).utf8.prefix(1000))
+            try push(small)
+            let before = try packFiles().count
+            // 1025 bytes: one past the threshold (default 1 MiB) gets a dedicated pack.
+            try push(Data((0..<1025).map { UInt8(truncatingIfNeeded: $0 &* 7) }))
+            #expect(try packFiles().count == before + 1, "a blob over smallblobthreshold gets its own pack")
+            try push(Data((0..<1024).map { UInt8(truncatingIfNeeded: $0 &* 11) }))
+            #expect(try packFiles().count == before + 1, "a blob at smallblobthreshold goes to the shared pack")
+            // compression: false stores the repetitive blob verbatim.
+            let verbatim = try packFiles().contains { try Data(contentsOf: $0).range(of: small) != nil }
+            #expect(verbatim, "compression: false, yet the blob's bytes are not in any pack as written")
         }
     }
 }
