@@ -1,6 +1,7 @@
 // config.yml's `berth:` block (and `http.debug`) through a real `regctl
-// serve`: every value ServerSettings / TLSSetup maps is set away from its
-// default and observed taking effect: limits refuse just past the configured
+// serve`: the values ServerSettings / TLSSetup map are set away from their
+// defaults and observed taking effect (not covered: tlsreloadinterval, and
+// berth.metadata's map sizes, which show only when the LMDB map fills): limits refuse just past the configured
 // size and not below it, each connection timer closes inside its own window
 // (the defaults are 30 s and more), blobs land in the storage root as
 // smallblobthreshold and compression say, the debug address serves metrics, and the

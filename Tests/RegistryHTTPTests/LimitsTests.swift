@@ -15,6 +15,7 @@ struct LimitsTests {
         try await TestRegistry.with({ $0.limits.maxHeaderBytes = 4096 }) { registry in
             let r = try await registry.send(.GET, "/v2/", headers: [("X-Big", String(repeating: "a", count: 5000))])
             #expect(r.status == .requestHeaderFieldsTooLarge)
+            #expect(r.errorCode == "UNSUPPORTED")
             #expect(r.text.contains("4096"))
             #expect(r["Connection"] == "close")
             #expect(try await registry.send(.GET, "/v2/", headers: [("X-Small", "a")]).status == .ok)
