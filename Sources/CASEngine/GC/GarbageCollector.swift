@@ -103,6 +103,7 @@ extension Store {
                 }
             }
         }
+        if !dryRun { metrics.collected(report) }
         return report
     }
 

@@ -40,6 +40,7 @@ extension Store {
             }
             try meta.removeReviewItems(done)
         }
+        metrics.collected(report)
         return report
     }
 

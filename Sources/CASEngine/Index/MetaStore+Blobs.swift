@@ -38,6 +38,7 @@ extension MetaStore {
                 } else {
                     rec = BlobRecord(location: e.location, refcount: 0, zeroedAt: now, createdAt: now)
                     try putBlob(txn, e.digest, rec)
+                    try adjustPackLive(txn, e.location, added: true)
                     try enqueue(txn, .blobZeroed(e.digest, at: now))
                 }
                 if let repo = repos[i] { try linkInTransaction(txn, repo, e.digest, now: now) }
@@ -64,6 +65,8 @@ extension MetaStore {
             guard var rec = try getBlob(txn, digest), rec.location == from else { return false }
             rec.location = to
             try putBlob(txn, digest, rec)
+            try adjustPackLive(txn, from, added: false)
+            try adjustPackLive(txn, to, added: true)
             return true
         }
     }
@@ -74,6 +77,7 @@ extension MetaStore {
         try env.write { txn in
             guard let rec = try getBlob(txn, digest), rec.refcount == 0, rec.zeroedAt <= ifZeroSince else { return false }
             try txn.delete(db.blobs, digest.key)
+            try adjustPackLive(txn, rec.location, added: false)
             var repos: [[UInt8]] = []
             try txn.scanPrefix(db.blobLinks, digest.key) { repo, _ in repos.append(repo); return true }
             for repo in repos {

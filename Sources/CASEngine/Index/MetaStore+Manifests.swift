@@ -32,6 +32,7 @@ extension MetaStore {
                 guard let location else { return false }
                 let fresh = BlobRecord(location: location, refcount: 0, zeroedAt: now, createdAt: now)
                 try putBlob(txn, digest, fresh)
+                try adjustPackLive(txn, location, added: true)
                 rec = fresh
             }
             let mkey = MetaKey.repoDigest(repo, digest)

@@ -33,20 +33,21 @@ import Darwin
 /// allows any transaction on any thread to use once the opening transaction
 /// committed).
 final class MetaStore: @unchecked Sendable {
-    /// 2: adds `manifest_parents` (built from the manifests at the first
-    /// writable open of a version-1 environment).
+    /// 2: adds `manifest_parents` and `pack_live` (built from the manifests
+    /// and the blob index at the first writable open of a version-1
+    /// environment).
     static let schemaVersion: UInt32 = 2
 
     /// DBI handles of the named databases.
     struct Databases {
         let meta, blobs, repos, links, blobLinks, manifests, repoRefs, tags, manifestTags,
-            tagHistory, referrers, review, reviewIndex, uploads, manifestParents: MDB_dbi
+            tagHistory, referrers, review, reviewIndex, uploads, manifestParents, packLive: MDB_dbi
     }
 
     static let databaseNames = [
         "meta", "blobs", "repos", "links", "blob_links", "manifests", "repo_refs", "tags",
         "manifest_tags", "tag_history", "referrers", "review", "review_index", "uploads",
-        "manifest_parents",
+        "manifest_parents", "pack_live",
     ]
 
     let env: LMDBEnvironment
@@ -67,7 +68,8 @@ final class MetaStore: @unchecked Sendable {
                 blobLinks: h["blob_links"]!, manifests: h["manifests"]!, repoRefs: h["repo_refs"]!,
                 tags: h["tags"]!, manifestTags: h["manifest_tags"]!, tagHistory: h["tag_history"]!,
                 referrers: h["referrers"]!, review: h["review"]!, reviewIndex: h["review_index"]!,
-                uploads: h["uploads"]!, manifestParents: h["manifest_parents"]!)
+                uploads: h["uploads"]!, manifestParents: h["manifest_parents"]!,
+                packLive: h["pack_live"]!)
             self.env = env
             try checkSchema()
         } catch {
@@ -88,6 +90,7 @@ final class MetaStore: @unchecked Sendable {
             if version == 1 && !env.readOnly {
                 try env.write { txn in
                     try buildParentsIndex(txn)
+                    try rebuildPackLive(txn)
                     try putSchemaVersion(txn)
                 }
                 return

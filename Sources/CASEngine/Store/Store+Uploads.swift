@@ -92,7 +92,7 @@ extension Store {
         try checkWritable()
         return try withSession(id, repository: repository) { s in
             try failpoint(.uploadBeforeSync)
-            try s.file.sync()
+            try EngineMetrics.time(metrics.fsyncUpload) { try s.file.sync() }
             return UploadStatus(id: id, repository: repository, offset: s.file.length, startedAt: s.record.startedAt)
         }
     }

@@ -33,6 +33,7 @@ public final class Store: Sendable {
     let committer: GroupCommitter
     let sessions = UploadSessions()
     let format: FormatFile
+    let metrics: EngineMetrics
     /// Facts about what open() found and repaired (torn tails, orphan uploads).
     public let recovery: RecoveryReport
     private let lock: Mutex<RootLockBox?>
@@ -51,11 +52,13 @@ public final class Store: Sendable {
         self.layout = layout
         self.options = options
         self.clock = clock
+        self.metrics = EngineMetrics(factory: options.metricsFactory)
         self.format = try FormatFile.loadOrCreate(at: layout.formatFile, directory: layout.root, now: clock())
         self.meta = try MetaStore(directory: layout.metaDirectory, mapSize: options.metadataMapSize,
                                     maxMapSize: options.metadataMaxMapSize, readOnly: options.readOnly)
-        self.packs = try PackStore(layout: layout, maxSharedPackSize: options.maxSharedPackSize, compression: options.compression)
-        self.committer = GroupCommitter(packs: packs, meta: meta, clock: clock)
+        self.packs = try PackStore(layout: layout, maxSharedPackSize: options.maxSharedPackSize, compression: options.compression,
+                                   metrics: metrics)
+        self.committer = GroupCommitter(packs: packs, meta: meta, clock: clock, metrics: metrics)
         self.lock = Mutex(lockBox)
         self.recovery = try Store.recoverUploads(packs: packs, meta: meta, readOnly: options.readOnly,
                                                  packReport: packs.recoveryReport)

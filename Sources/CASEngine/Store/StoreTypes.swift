@@ -2,6 +2,8 @@
 //
 // Thread safety: value types, Sendable.
 
+import Metrics
+
 /// Tuning and policy for one store; the regctl layer fills it from config.yml.
 public struct StoreOptions: Sendable {
     /// Blobs of at most this many bytes are appended to a shared pack with group
@@ -22,6 +24,9 @@ public struct StoreOptions: Sendable {
     public var maxUploadSessions: Int = 10_000
     /// Upper bound on one upload's size in bytes (nil: unbounded).
     public var maxUploadSize: UInt64? = nil
+
+    /// Where the engine's metrics go (nil: the global MetricsSystem factory).
+    public var metricsFactory: (any MetricsFactory)? = nil
 
     public init() {}
 }
