@@ -108,6 +108,7 @@ final class LMDBEnvironment: @unchecked Sendable {
     }
 
     private var currentMapSize: Int {
+        guard !closed else { return 0 }
         var info = MDB_envinfo()
         return mdb_env_info(env, &info) == 0 ? info.me_mapsize : 0
     }
@@ -144,6 +145,7 @@ final class LMDBEnvironment: @unchecked Sendable {
     /// it throws. A full map is grown and `body` re-run (invariant 5).
     func write<T>(_ body: (LMDBTransaction) throws -> T) throws -> T {
         while true {
+            guard !closed else { throw StoreError(.closed, "metadata store is closed") }
             let size = currentMapSize
             do {
                 return try resize.shared { try writeLocked(body) }
