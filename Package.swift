@@ -107,6 +107,8 @@ let package = Package(
         .testTarget(name: "RegistryConfigTests", dependencies: ["RegistryConfig"], resources: [.copy("Fixtures")]),
         // Fuzz/Corpus replayed through the harnesses' entry points (FuzzEntryPoints).
         .testTarget(name: "FuzzReplayTests", dependencies: ["OCIModel", "CASEngine", "RegistryHTTP", "RegistryConfig"]),
+        // The built `regctl` binary's operator commands on real storage roots.
+        .testTarget(name: "RegctlTests", dependencies: ["CASEngine", "BerthTestSupport"]),
         // Real clients (skopeo, oras) against a real `regctl serve` process.
         .testTarget(name: "InteropTests", dependencies: ["OCIModel"]),
         .testTarget(
