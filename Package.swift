@@ -63,6 +63,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                // EmbeddedChannel for the HTTP framing fuzz entry point only.
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -105,6 +107,10 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "RegistryConfigTests", dependencies: ["RegistryConfig"], resources: [.copy("Fixtures")]),
+        // Fuzz/Corpus replayed through the harnesses' entry points (FuzzEntryPoints).
+        .testTarget(name: "FuzzReplayTests", dependencies: ["OCIModel", "CASEngine", "RegistryHTTP", "RegistryConfig"]),
+        // The built `regctl` binary's operator commands on real storage roots.
+        .testTarget(name: "RegctlTests", dependencies: ["CASEngine", "BerthTestSupport"]),
         // Real clients (skopeo, oras) against a real `regctl serve` process.
         .testTarget(name: "InteropTests", dependencies: ["OCIModel"]),
         .testTarget(

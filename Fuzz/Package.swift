@@ -26,6 +26,14 @@ let targets: [(String, String)] = [
     ("FuzzPackRecordHeader", "CASEngine"),
     ("FuzzPackFileHeader", "CASEngine"),
     ("FuzzLMDBRecords", "CASEngine"),
+    ("FuzzLZ4", "CASEngine"),
+    ("FuzzRouter", "RegistryHTTP"),
+    ("FuzzQuery", "RegistryHTTP"),
+    ("FuzzAuthHeader", "RegistryHTTP"),
+    ("FuzzJWT", "RegistryHTTP"),
+    ("FuzzHtpasswd", "RegistryHTTP"),
+    ("FuzzConfig", "RegistryConfig"),
+    ("FuzzHTTPFraming", "RegistryHTTP"),
 ]
 
 let package = Package(

@@ -110,20 +110,27 @@ import Testing
 
     @Test func indexChildrenAndReferrersLiveWithWhatKeepsThem() throws {
         try withStore { f in
-            let amd = try f.manifest("amd64", refs: [try f.blob("l-amd")], tags: [])
-            let arm = try f.manifest("arm64", refs: [try f.blob("l-arm")], tags: [])
+            let lAmd = try f.blob("l-amd"), lArm = try f.blob("l-arm"), sigLayer = try f.blob("sig-layer")
+            let lOrphan = try f.blob("l-orphan")
+            let amd = try f.manifest("amd64", refs: [lAmd], tags: [])
+            let arm = try f.manifest("arm64", refs: [lArm], tags: [])
             let idx = try f.manifest("index", refs: [amd, arm], tags: ["multi"], type: Self.index)
-            let sig = try f.manifest("sig", refs: [try f.blob("sig-layer")], subject: idx, tags: [])
-            let orphan = try f.manifest("orphan", refs: [try f.blob("l-orphan")], tags: [])
+            let sig = try f.manifest("sig", refs: [sigLayer], subject: idx, tags: [])
+            let orphan = try f.manifest("orphan", refs: [lOrphan], tags: [])
             let report = try f.store.garbageCollect(policy: Self.offlineUntagged, dryRun: false)
             #expect(report.deletedManifests.map(\.digest) == [orphan])
+            #expect(Set(report.deletedBlobs) == [orphan, lOrphan])
             for kept in [amd, arm, idx, sig] { #expect(try f.store.manifest(repository: "app", digest: kept) != nil) }
 
             // Untag the index: now the index, its children and its signature go.
             try f.store.deleteTag(repository: "app", tag: "multi")
             let second = try f.store.garbageCollect(policy: Self.offlineUntagged, dryRun: false)
             #expect(Set(second.deletedManifests.map(\.digest)) == [amd, arm, idx, sig])
-            #expect(try f.store.repositories(after: nil, limit: nil).isEmpty || (try f.store.tags(repository: "app", after: nil, limit: nil) ?? []).isEmpty)
+            #expect(Set(second.deletedBlobs) == [amd, arm, idx, sig, lAmd, lArm, sigLayer])
+            // Nothing is left of the repository: no manifest, tag or link keeps it listed.
+            #expect(try f.store.repositories(after: nil, limit: nil) == [])
+            #expect(try f.store.tags(repository: "app", after: nil, limit: nil) == nil)
+            for gone in [amd, arm, idx, sig, lAmd, lArm, sigLayer] { #expect(try f.store.stat(gone) == nil) }
         }
     }
 

@@ -2,8 +2,11 @@ import BerthTestSupport
 import Testing
 @testable import OCIModel
 
-/// Deterministic stand-in for the libFuzzer harness: seeded random and
-/// mutated inputs into every parser. Passing means only "returned or threw".
+/// Deterministic stand-in for the libFuzzer harnesses: seeded random and
+/// mutated inputs into every parser, checking the harnesses' invariants on
+/// whatever is accepted (Fuzz/README.md), and that the mutations still reach
+/// the acceptance paths (a parser that rejected everything would pass a
+/// returned-or-threw check).
 @Suite struct FuzzSmokeTests {
     static let alphabet = Array(#"{}[]":,0123456789-abcdefsha256:ABC=_.+/ \;q=bytes\u0000"#.utf8) + [0x00, 0xff, 0xc3, 0x80, 0x0a]
 
@@ -50,26 +53,53 @@ import Testing
     @Test func everyParserIsTotal() {
         let contentTypes: [String?] = [nil, MediaType.ociManifest, MediaType.ociIndex, MediaType.dockerManifest,
                                        MediaType.dockerManifestList, "garbage;;", MediaType.dockerSchema1]
-        var parsedManifests = 0
-        for (i, bytes) in Self.inputs(count: 2_000, seed: 0xBE27).enumerated() {
+        let seed = TestSeed.seed(0xBE27)
+        var accepted: [String: Int] = [:]
+        for (i, bytes) in Self.inputs(count: 2_000, seed: seed).enumerated() {
             let s = String(decoding: bytes, as: UTF8.self)
-            _ = try? Digest(parsing: s)
-            _ = Digest.matchesGrammar(s)
-            _ = RepositoryName.isValid(s)
-            _ = try? RepositoryName.validate(s)
-            _ = Tag.isValid(s)
-            _ = try? Reference(parsing: s)
-            _ = try? ContentRange.parse(s)
-            _ = try? ByteRange.parse(s, size: UInt64(i % 3 == 0 ? 0 : i))
-            _ = try? ByteRange.parse(s, size: .max)
-            _ = AcceptHeader.mediaTypes([s, s])
+            if let d = try? Digest(parsing: s) {
+                accepted["digest", default: 0] += 1
+                #expect(Digest.matchesGrammar(s) && d.description == s, "seed \(seed) input \(i): digest \(s)")
+            }
+            #expect(RepositoryName.isValid(s) == ((try? RepositoryName.validate(s)) != nil), "seed \(seed) input \(i): name \(s)")
+            if RepositoryName.isValid(s) { accepted["name", default: 0] += 1 }
+            if let ref = try? Reference(parsing: s) {
+                accepted["reference", default: 0] += 1
+                #expect(ref.description == s, "seed \(seed) input \(i): reference \(s)")
+            }
+            if let r = try? ContentRange.parse(s) {
+                accepted["content-range", default: 0] += 1
+                #expect(r.start <= r.end && r.length >= 1, "seed \(seed) input \(i): content range \(s)")
+            }
+            for size in [UInt64(i % 3 == 0 ? 0 : i), .max] {
+                if let r = try? ByteRange.parse(s, size: size) {
+                    accepted["byte-range", default: 0] += 1
+                    #expect(r.upperBound < size, "seed \(seed) input \(i): range \(r) of \(size) from \(s)")
+                }
+            }
+            for t in AcceptHeader.mediaTypes([s, s]) {
+                #expect(!t.isEmpty && !t.utf8.contains(UInt8(ascii: ",")) && !t.utf8.contains(UInt8(ascii: ";")),
+                        "seed \(seed) input \(i): media type \(t)")
+            }
             _ = MediaType.isNonDistributable(s)
             if let m = try? ParsedManifest.parse(bytes, contentType: contentTypes[i % contentTypes.count]) {
-                parsedManifests += 1
-                _ = m.references
+                accepted["manifest", default: 0] += 1
+                #expect(MediaType.manifestTypes.contains(m.mediaType), "seed \(seed) input \(i): media type \(m.mediaType)")
+                for d in m.references { #expect((try? Digest(parsing: d.description)) == d, "seed \(seed) input \(i): \(d)") }
             }
         }
-        // Some mutations leave a manifest intact; the check is only that nothing trapped.
-        #expect(parsedManifests >= 0)
+        // Light mutations leave many inputs intact: each acceptance path must
+        // have been reached, or the invariants above were never exercised.
+        for kind in ["digest", "name", "reference", "content-range", "byte-range", "manifest"] {
+            #expect(accepted[kind, default: 0] > 0, "seed \(seed): no input accepted as \(kind) (\(accepted))")
+        }
+    }
+
+    /// The unmutated seeds (all but schema1, which is refused) are accepted:
+    /// the mutation base is real input.
+    @Test func everyFixtureParses() throws {
+        for fixture in Fixtures.all where fixture != Fixtures.schema1 {
+            _ = try ParsedManifest.parse(Array(fixture.utf8), contentType: nil)
+        }
     }
 }

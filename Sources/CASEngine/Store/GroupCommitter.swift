@@ -35,6 +35,8 @@ final class GroupCommitter: @unchecked Sendable {
     private var leaderActive = false
     /// Upper bound on the bytes one batch writes (keeps latency bounded).
     private let maxBatchBytes = 8 << 20
+    /// Successful batches and the entries they carried (read with `statistics`).
+    private var committedBatches = 0, committedEntries = 0
 
     private let metrics: EngineMetrics?
 
@@ -43,6 +45,14 @@ final class GroupCommitter: @unchecked Sendable {
         self.packs = packs
         self.meta = meta
         self.clock = clock
+    }
+
+    /// How many batches committed so far and how many entries they carried:
+    /// entries / batches is the group-commit sharing factor.
+    var statistics: (batches: Int, entries: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        return (committedBatches, committedEntries)
     }
 
     /// Appends `entries` to the shared pack and indexes them; returns the index
@@ -80,6 +90,8 @@ final class GroupCommitter: @unchecked Sendable {
             condition.lock()
             switch outcome {
             case .success(let records):
+                committedBatches += 1
+                committedEntries += records.count
                 var index = 0
                 for ticket in batch {
                     ticket.result = .success(Array(records[index..<(index + ticket.entries.count)]))

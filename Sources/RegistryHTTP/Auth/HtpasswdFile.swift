@@ -20,18 +20,22 @@ public struct HtpasswdFile: Sendable, Equatable {
     public private(set) var rejected: [Rejected] = []
 
     public init(parsing text: String) {
+        // Lines and the user:hash split are found on UTF-8 bytes, not
+        // Characters: "\r\n" is one Character (so splitting on "\n" kept a
+        // CRLF file as one line, FuzzHtpasswd regression-crlf), and a
+        // combining mark after ':' would hide the separator.
         var lineNumber = 0
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for raw in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             lineNumber += 1
-            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
-            let trimmed = line.drop { $0 == " " || $0 == "\t" }
-            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-            guard let colon = line.firstIndex(of: ":") else {
+            let line = raw.last == UInt8(ascii: "\r") ? raw.dropLast() : raw[...]
+            let trimmed = line.drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+            if trimmed.isEmpty || trimmed.first == UInt8(ascii: "#") { continue }
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
                 rejected.append(Rejected(user: "", format: "malformed line (no ':')", line: lineNumber))
                 continue
             }
-            let user = String(line[..<colon])
-            let hash = String(line[line.index(after: colon)...])
+            let user = String(decoding: line[..<colon], as: UTF8.self)
+            let hash = String(decoding: line[line.index(after: colon)...], as: UTF8.self)
             if user.isEmpty {
                 rejected.append(Rejected(user: "", format: "empty user name", line: lineNumber))
                 continue

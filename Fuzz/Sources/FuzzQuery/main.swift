@@ -1,0 +1,14 @@
+// QueryParameters (Go url.ParseQuery semantics) on a raw query string.
+// The checks live in RegistryHTTP's FuzzEntryPoints.query, which the corpus
+// replay test (Tests/FuzzReplayTests) runs too.
+@_spi(Fuzzing) import RegistryHTTP
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    do {
+        try FuzzEntryPoints.query(Array(UnsafeBufferPointer(start: data, count: size)))
+    } catch let v as FuzzInvariantViolation {
+        preconditionFailure(v.description)
+    } catch {}
+    return 0
+}

@@ -1,0 +1,14 @@
+// Router.match on a request target, and its query string.
+// The checks live in RegistryHTTP's FuzzEntryPoints.router, which the corpus
+// replay test (Tests/FuzzReplayTests) runs too.
+@_spi(Fuzzing) import RegistryHTTP
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    do {
+        try FuzzEntryPoints.router(Array(UnsafeBufferPointer(start: data, count: size)))
+    } catch let v as FuzzInvariantViolation {
+        preconditionFailure(v.description)
+    } catch {}
+    return 0
+}

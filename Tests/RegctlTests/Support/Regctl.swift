@@ -1,0 +1,95 @@
+// Runs the built `regctl` binary as operators do: a child process with a
+// config.yml, its exit status, stdout and stderr.
+
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct RegctlResult: CustomStringConvertible {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+
+    var lines: [String] { stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty } }
+    var description: String { "exit \(status)\n--- stdout\n\(stdout)--- stderr\n\(stderr)" }
+}
+
+enum Regctl {
+    struct NotFound: Error, CustomStringConvertible { let description: String }
+
+    /// `regctl` is built next to the test bundle (`swift build --build-tests`);
+    /// the package's `.build/debug` is the fallback.
+    static func executable() throws -> URL {
+        var candidates: [URL] = []
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<4 {
+            candidates.append(dir.appendingPathComponent("regctl"))
+            dir = dir.deletingLastPathComponent()
+        }
+        let packageRoot = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        candidates.append(packageRoot.appendingPathComponent(".build/debug/regctl"))
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            throw NotFound(description: "regctl not found (looked at \(candidates.map(\.path))); build with `swift build --build-tests`")
+        }
+        return found
+    }
+
+    /// A started child whose stdout and stderr go to files (never a pipe that can fill).
+    final class Child {
+        let process = Process()
+        let out: URL, err: URL
+        private let scratch: URL
+
+        init(_ arguments: [String], environment: [String: String] = [:]) throws {
+            scratch = FileManager.default.temporaryDirectory.appendingPathComponent("berth-regctl-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+            out = scratch.appendingPathComponent("stdout")
+            err = scratch.appendingPathComponent("stderr")
+            _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+            process.executableURL = try Regctl.executable()
+            process.arguments = arguments
+            // No REGISTRY_* from the test runner's environment leaks into the config.
+            var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("REGISTRY_") }
+            env.merge(environment) { $1 }
+            process.environment = env
+            process.standardOutput = try FileHandle(forWritingTo: out)
+            process.standardError = try FileHandle(forWritingTo: err)
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+        }
+
+        var stdout: String { (try? String(contentsOf: out, encoding: .utf8)) ?? "" }
+        var stderr: String { (try? String(contentsOf: err, encoding: .utf8)) ?? "" }
+
+        func wait() -> RegctlResult {
+            process.waitUntilExit()
+            return RegctlResult(status: process.terminationStatus, stdout: stdout, stderr: stderr)
+        }
+
+        /// SIGTERM (graceful shutdown), SIGKILL after 10 s; returns what it left.
+        func stop() -> RegctlResult {
+            if process.isRunning {
+                process.terminate()
+                let deadline = Date().addingTimeInterval(10)
+                while process.isRunning && Date() < deadline { usleep(20_000) }
+                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            }
+            return wait()
+        }
+
+        deinit {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+            try? FileManager.default.removeItem(at: scratch)
+        }
+    }
+
+    /// Runs `regctl <arguments>` to completion.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> RegctlResult {
+        try Child(arguments, environment: environment).wait()
+    }
+}
