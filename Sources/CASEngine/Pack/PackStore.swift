@@ -274,7 +274,7 @@ final class PackStore: @unchecked Sendable {
             throw error
         }
         do {
-            try PosixIO.fdatasyncFile(fd, path: pack.file.path)
+            try PosixIO.fdatasyncFile(fd, path: pack.file.path, site: .packFlush)
         } catch {
             active = nil // invariant 4: sealed
             throw error
@@ -319,10 +319,10 @@ final class PackStore: @unchecked Sendable {
             let header = PackRecordHeader(flags: .dedicated, digest: digest, storedLength: length,
                                           rawLength: length, payloadCRC: crc)
             try header.encode().withUnsafeBytes { try PosixIO.pwriteFully(fd, $0, at: 0, path: upload.path) }
-            try PosixIO.fsyncFile(fd, path: upload.path)
+            try PosixIO.fsyncFile(fd, path: upload.path, site: .dedicatedPackFile)
             let id = try allocatePackID()
             try PosixIO.renameFile(upload.path, layout.packPath(id))
-            try PosixIO.syncDirectory(layout.packsDirectory)
+            try PosixIO.syncDirectory(layout.packsDirectory, site: .dedicatedPackDirectory)
             try PosixIO.syncDirectory(layout.uploadsDirectory)
             return BlobLocation(packID: id, recordOffset: 0, storedLength: length, rawLength: length, flags: .dedicated)
         }
