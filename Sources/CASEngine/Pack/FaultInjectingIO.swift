@@ -31,7 +31,8 @@
 //   3. A cut reverts file contents first, then every directory's log in
 //      reverse global order (sequence numbers).
 //   4. `skipSync` skips exactly the calls made at that one `SyncSite`: nothing
-//      is synced or marked durable; the call still counts as an operation.
+//      is marked durable; the call still counts as an operation. (No sync is
+//      passed to the kernel at all: durability is what the layer records.)
 //   5. Operations are counted from 1 in call order; `cutAtOperation: n` cuts
 //      power instead of performing operation n.
 
@@ -151,7 +152,8 @@ public enum FaultInjectingIO {
         try state.withLock { s in
             s.tick()
             if let site, site == s.configuration?.skipSync { return }
-            if data { try PosixIO.Raw.fdatasyncFile(fd, path: path) } else { try PosixIO.Raw.fsyncFile(fd, path: path) }
+            // No real fsync: durability is what this layer records, and the
+            // machine itself never loses power (a real sync only slows tests).
             if let k = try? key(fd: fd, path: path), let record = s.files.removeValue(forKey: k) {
                 PosixIO.closeFile(record.fd)
             }
@@ -210,7 +212,6 @@ public enum FaultInjectingIO {
         try state.withLock { s in
             s.tick()
             if let site, site == s.configuration?.skipSync { return }
-            try PosixIO.Raw.syncDirectory(path)
             guard let k = try key(path: path), let record = s.dirs.removeValue(forKey: k) else { return }
             for op in record.log {
                 if case .removed(_, let stashed) = op.undo { _ = unlink(stashed) }
