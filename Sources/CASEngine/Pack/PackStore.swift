@@ -279,7 +279,7 @@ final class PackStore: @unchecked Sendable {
         }
         do {
             try failpoint(.packBeforeSync)
-            try timed(metrics?.fsyncPack) { try PosixIO.fdatasyncFile(fd, path: pack.file.path) }
+            try timed(metrics?.fsyncPack) { try PosixIO.fdatasyncFile(fd, path: pack.file.path, site: .packFlush) }
         } catch {
             active = nil // invariant 4: sealed
             throw error
@@ -324,10 +324,10 @@ final class PackStore: @unchecked Sendable {
             let header = PackRecordHeader(flags: .dedicated, digest: digest, storedLength: length,
                                           rawLength: length, payloadCRC: crc)
             try header.encode().withUnsafeBytes { try PosixIO.pwriteFully(fd, $0, at: 0, path: upload.path) }
-            try timed(metrics?.fsyncDedicated) { try PosixIO.fsyncFile(fd, path: upload.path) }
+            try timed(metrics?.fsyncDedicated) { try PosixIO.fsyncFile(fd, path: upload.path, site: .dedicatedPackFile) }
             let id = try allocatePackID()
             try PosixIO.renameFile(upload.path, layout.packPath(id))
-            try PosixIO.syncDirectory(layout.packsDirectory)
+            try PosixIO.syncDirectory(layout.packsDirectory, site: .dedicatedPackDirectory)
             try PosixIO.syncDirectory(layout.uploadsDirectory)
             return BlobLocation(packID: id, recordOffset: 0, storedLength: length, rawLength: length, flags: .dedicated)
         }
