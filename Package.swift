@@ -104,7 +104,7 @@ let package = Package(
         ),
         .testTarget(name: "RegistryConfigTests", dependencies: ["RegistryConfig"], resources: [.copy("Fixtures")]),
         // Real clients (skopeo, oras) against a real `regctl serve` process.
-        .testTarget(name: "InteropTests", dependencies: ["OCIModel"]),
+        .testTarget(name: "InteropTests", dependencies: ["OCIModel", "BerthTestSupport"]),
         .testTarget(
             name: "RegistryHTTPTests",
             dependencies: [
