@@ -47,6 +47,7 @@ let package = Package(
             dependencies: [
                 "COpenSSL", "CLZ4", "CLMDB",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             exclude: ["FORMAT.md", "RECOVERY.md", "Index/SCHEMA.md"]
         ),
@@ -99,6 +100,7 @@ let package = Package(
             dependencies: [
                 "CASEngine", "BerthTestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             resources: [.copy("Fixtures")]
         ),

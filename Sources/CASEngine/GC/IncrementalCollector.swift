@@ -2,68 +2,76 @@
 // tag moves and refcount drops fill, so its cost is proportional to the
 // garbage, not to the store. No read-only mode, no downtime.
 //
-// Thread safety: safe to run beside live traffic (each step is one
-// transaction that re-checks its condition); run one collector per store.
-// Invariants:
+// Thread safety: safe to run beside live traffic (each decision is re-made
+// inside the one write transaction that acts on it); run one collector per
+// store.
+// Invariants (RECOVERY.md "What GC never takes"):
 //   1. A queued blob goes only if, in the deleting transaction, its refcount
 //      is still 0 and it was zeroed at least `gracePeriod` ago; a mount, a
-//      re-upload or a new reference in the meantime resets or raises it.
+//      re-upload, a HEAD/GET or a new reference in the meantime resets or
+//      raises it (MetaStore+Blobs invariant 3).
 //   2. A queued untagged manifest goes only with the untagged policy, after
-//      `untaggedDelay`, and only if it is still untagged and not kept by a
-//      tagged index or as a referrer of a kept manifest (GarbageCollector
-//      invariant 2, evaluated on the repository at that moment).
+//      `untaggedDelay`, and only if — in the deleting transaction — it is
+//      still untagged and not kept by a tagged index or as a referrer of a
+//      kept manifest (MetaStore+Keep invariants 2-3). The choice made from
+//      the queue is only a hint.
 //   3. Items not yet due stay queued; stale items (blob gone or referenced
-//      again, manifest gone or tagged again) are dropped.
+//      again, manifest gone or kept again) are dropped.
+//   4. One pass looks at every item queued before it started (paged, no
+//      fixed cap): a busy registry's backlog cannot outrun it. Items queued
+//      during the pass wait for the next one.
 
 extension Store {
-    /// Processes at most `limit` due review items. Returns what was removed.
-    public func collectIncrementally(policy: GCPolicy, limit: Int = 1000) throws -> GCReport {
+    /// Processes every due review item queued before the call, `batch` at a
+    /// time. Returns what was removed.
+    public func collectIncrementally(policy: GCPolicy, batch: Int = 1000) throws -> GCReport {
         try checkWritable()
         var report = GCReport()
         let now = self.now
-        var done: [ReviewItem] = []
-        for item in try meta.reviewQueue(limit: limit) {
-            switch item {
-            case .blobZeroed(let d, let at):
-                guard at + policy.gracePeriod <= now else { continue }
-                guard let rec = try meta.blob(d), rec.refcount == 0 else {
-                    done.append(item)
-                    continue
-                }
-                if rec.zeroedAt + policy.gracePeriod > now { continue }  // grace restarted: a newer item is queued
-                if try meta.removeBlob(d, ifZeroSince: now - policy.gracePeriod) {
-                    report.deletedBlobs.append(d)
-                    report.freedBytes += rec.location.rawLength
-                    if rec.location.flags.contains(.dedicated) {
-                        try packs.removePack(rec.location.packID)
-                        report.removedPacks += 1
-                    }
-                }
-                done.append(item)
-            case .manifestUntagged(let repository, let m, let at):
-                guard policy.deleteUntagged else {
-                    done.append(item)
-                    continue
-                }
-                guard at + policy.untaggedDelay <= now else { continue }
-                let summaries = try meta.manifestSummaries(repository: repository)
-                guard let summary = summaries.first(where: { $0.digest == m }),
-                      !Self.keptManifests(summaries).contains(m)
-                else {
-                    done.append(item)
-                    continue
-                }
-                try meta.deleteManifest(repository: repository, digest: m, now: now)
-                report.deletedManifests.append(.init(repository: repository, digest: m))
-                // Its children and referrers may have been kept only by it:
-                // queue them for the same review.
-                let children = summary.references.filter { r in summaries.contains { $0.digest == r } }
-                let referrers = summaries.filter { $0.subject == m }.map(\.digest)
-                try meta.enqueueUntaggedReviews(repository: repository, (children + referrers).filter { $0 != m }, at: now - policy.untaggedDelay)
+        let end = try meta.sequenceHighWater()
+        var cursor: UInt64? = nil
+        while true {
+            let page = try meta.reviewPage(after: cursor, limit: max(1, batch)).filter { $0.seq < end }
+            guard let last = page.last else { break }
+            cursor = last.seq
+            var done: [ReviewItem] = []
+            for (_, item) in page where try review(item, policy: policy, now: now, report: &report) {
                 done.append(item)
             }
+            try meta.removeReviewItems(done)
         }
-        try meta.removeReviewItems(done)
+        metrics.collected(report)
         return report
+    }
+
+    /// Acts on one item; true when it is finished with (removed from the queue).
+    private func review(_ item: ReviewItem, policy: GCPolicy, now: UInt64, report: inout GCReport) throws -> Bool {
+        switch item {
+        case .blobZeroed(let d, let at):
+            guard at + policy.gracePeriod <= now else { return false }
+            guard let rec = try meta.blob(d), rec.refcount == 0 else { return true }
+            // Grace restarted: the restart queued a newer item for the blob.
+            if rec.zeroedAt + policy.gracePeriod > now { return true }
+            try failpoint(.gcBlobAfterDecision)
+            guard try meta.removeBlob(d, ifZeroSince: now - policy.gracePeriod) else { return true }
+            report.deletedBlobs.append(d)
+            report.freedBytes += rec.location.rawLength
+            if rec.location.flags.contains(.dedicated) {
+                // Readers that opened the blob hold their own descriptor.
+                try failpoint(.packBeforeUnlink)
+                try packs.removePack(rec.location.packID)
+                report.removedPacks += 1
+            }
+            return true
+        case .manifestUntagged(let repository, let m, let at):
+            guard policy.deleteUntagged else { return true }
+            guard at + policy.untaggedDelay <= now else { return false }
+            try failpoint(.gcManifestAfterDecision)
+            let requeueAt = now >= policy.untaggedDelay ? now - policy.untaggedDelay : 0
+            if try meta.deleteUntaggedManifest(repository: repository, digest: m, now: now, requeueAt: requeueAt) {
+                report.deletedManifests.append(.init(repository: repository, digest: m))
+            }
+            return true
+        }
     }
 }

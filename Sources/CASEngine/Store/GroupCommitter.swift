@@ -36,7 +36,10 @@ final class GroupCommitter: @unchecked Sendable {
     /// Upper bound on the bytes one batch writes (keeps latency bounded).
     private let maxBatchBytes = 8 << 20
 
-    init(packs: PackStore, meta: MetaStore, clock: @escaping @Sendable () -> UInt64) {
+    private let metrics: EngineMetrics?
+
+    init(packs: PackStore, meta: MetaStore, clock: @escaping @Sendable () -> UInt64, metrics: EngineMetrics? = nil) {
+        self.metrics = metrics
         self.packs = packs
         self.meta = meta
         self.clock = clock
@@ -90,6 +93,7 @@ final class GroupCommitter: @unchecked Sendable {
     }
 
     private func write(_ entries: [Entry]) throws -> [BlobRecord] {
+        metrics?.groupCommitBlobs.record(entries.count)
         let locations = try packs.appendBatch(entries.map { (digest: $0.digest, bytes: $0.bytes) })
         let rows = zip(entries, locations).map { (digest: $0.digest, location: $1, linkTo: $0.linkTo) }
         return try meta.commitBlobs(rows, now: clock())
