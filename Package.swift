@@ -112,7 +112,7 @@ let package = Package(
         // The built `regctl` binary's operator commands on real storage roots.
         .testTarget(name: "RegctlTests", dependencies: ["CASEngine", "BerthTestSupport"]),
         // Real clients (skopeo, oras) against a real `regctl serve` process.
-        .testTarget(name: "InteropTests", dependencies: ["OCIModel"]),
+        .testTarget(name: "InteropTests", dependencies: ["OCIModel", "BerthTestSupport"]),
         .testTarget(
             name: "RegistryHTTPTests",
             dependencies: [

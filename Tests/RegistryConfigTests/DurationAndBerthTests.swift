@@ -72,6 +72,17 @@ import Testing
         #expect(berth.limits.maxUploadSize == 10_737_418_240)
     }
 
+    /// The soak tests run the online collector every few hundred milliseconds.
+    @Test func subSecondGCInterval() throws {
+        let yaml = "version: 0.1\nberth:\n  gc:\n    interval: 500ms\n    graceperiod: 3s\n"
+        #expect(try RegistryConfiguration.parse(yaml: yaml, environment: [:]).berth.gc.interval == 0.5)
+        let fromEnv = try RegistryConfiguration.load(path: nil, environment: ["REGISTRY_BERTH_GC_INTERVAL": "250ms"]).berth.gc
+        #expect(fromEnv.interval == 0.25)
+        // A bare integer is nanoseconds, as in distribution.
+        let bare = try RegistryConfiguration.load(path: nil, environment: ["REGISTRY_BERTH_GC_INTERVAL": "200000000"]).berth.gc
+        #expect(bare.interval == 0.2)
+    }
+
     @Test func fromEnvironment() throws {
         let berth = try RegistryConfiguration.load(path: nil, environment: [
             "REGISTRY_BERTH_GC_DELETEUNTAGGED": "true",
