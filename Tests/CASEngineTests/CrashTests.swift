@@ -2,7 +2,7 @@
 // blobs, chunked uploads, tagged manifests, tag and manifest deletes and is
 // killed with SIGKILL at a seeded moment, 200 times over one storage root.
 // After each kill the store is reopened in-process and compared with a model
-// of every write the child acknowledged since the first run (StoreModel):
+// of every write the child acknowledged since the first run (CrashStoreModel):
 // blobs present and intact, manifests readable, deletes in effect, the exact
 // set of tags, and refcounts exactly equal to what the acknowledged writes
 // imply (plus the one in-flight write, if it took effect).
@@ -25,7 +25,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: root) }
         let kills = Int(ProcessInfo.processInfo.environment["BERTH_CRASH_KILLS"] ?? "") ?? 200
         var rng = SplitMix64(seed: seed)
-        var model = StoreModel()
+        var model = CrashStoreModel()
         var acked = 0
         for iteration in 0..<kills {
             let childSeed = rng.next()

@@ -5,7 +5,7 @@
 // random prefix of each file's unsynced writes) and ends the process: a
 // simulated power cut. 200 cuts over one storage root; after each the store
 // is reopened and compared exactly with the model of every acknowledged write
-// (StoreModel, as in CrashTests). LMDB commits are taken as durable (its own
+// (CrashStoreModel, as in CrashTests). LMDB commits are taken as durable (its own
 // fsyncs; RECOVERY.md "Power-loss tests").
 //
 // The writer is single-threaded and everything it does follows from its
@@ -33,7 +33,7 @@ import Testing
     struct Outcome {
         var problems: [String] = []
         var stats = CutStats()
-        var model = StoreModel()
+        var model = CrashStoreModel()
         var writerFailed = false
     }
 

@@ -123,7 +123,7 @@ import Testing
                 let expected = model.collectOnline()
                 var manifests = Set<Link>(), blobs = Set<BlobDigest>()
                 for _ in 0..<20 {
-                    let r = try store.collectIncrementally(policy: policy, limit: 1_000_000)
+                    let r = try store.collectIncrementally(policy: policy, batch: 1_000_000)
                     if r.deletedManifests.isEmpty && r.deletedBlobs.isEmpty { break }
                     manifests.formUnion(r.deletedManifests.map { Link(repo: $0.repository, digest: $0.digest) })
                     blobs.formUnion(r.deletedBlobs)

@@ -123,6 +123,11 @@ public final class Store: Sendable {
         return try meta.refreshIfAvailable(repository: repository, digest: digest, now: now)
     }
 
+    /// Whether HEAD/GET would find the blob in the repository (no grace restart).
+    func isAvailable(_ digest: BlobDigest, in repository: String) throws -> Bool {
+        try meta.availableBlob(repository: repository, digest: digest) != nil
+    }
+
     /// Opens the blob for reading; `repository` nil means global.
     /// Throws `.blobUnknown` when absent (or not in the repository).
     public func openBlob(_ digest: BlobDigest, in repository: String?) throws -> BlobReader {

@@ -5,7 +5,7 @@
 import Foundation
 @testable import CASEngine
 
-struct StoreModel {
+struct CrashStoreModel {
     struct RepoDigest: Hashable {
         var repo: String
         var digest: BlobDigest
