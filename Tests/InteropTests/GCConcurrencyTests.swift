@@ -1,6 +1,6 @@
 // Issue 7 item 4: concurrency under GC, against a real `regctl serve` whose
-// online collector runs every 250 ms with a 4 s grace period, a 1 s untagged
-// delay and untagged deletion on. Six clients run the bug report's flows
+// online collector runs every 250 ms with a 4 s grace period and untagged
+// delay, and untagged deletion on. Six clients run the bug report's flows
 // (GCSoakWorker) for BERTH_SOAK_SECONDS (default 40; the long soak sets more)
 // or BERTH_SOAK_OPS operations each. Checked:
 //   - at checkpoints and at the end, every acknowledged tag's closure (index
@@ -24,9 +24,10 @@ import Testing
     static var environment: [String: String] {
         [
             "REGISTRY_BERTH_GC_GRACEPERIOD": "\(Int(grace))s",
-            "REGISTRY_BERTH_GC_LINKGRACEPERIOD": "\(Int(grace))s",
             "REGISTRY_BERTH_GC_DELETEUNTAGGED": "true",
-            "REGISTRY_BERTH_GC_UNTAGGEDDELAY": "1s",
+            // Equal to the grace period: one window covers blobs and the
+            // by-digest children an index is about to adopt.
+            "REGISTRY_BERTH_GC_UNTAGGEDDELAY": "\(Int(grace))s",
             "REGISTRY_BERTH_GC_INTERVAL": "250ms",
             // Layers above 8 KiB take the upload-file / dedicated-pack path.
             "REGISTRY_BERTH_SMALLBLOBTHRESHOLD": "8192",

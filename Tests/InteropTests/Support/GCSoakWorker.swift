@@ -85,9 +85,10 @@ final class GCSoakWorker: @unchecked Sendable {
     private func pushIndex(_ repo: String, tag: String) throws {
         let children = (0..<Int.random(in: 2...3, using: &session.rng)).map { _ in newImage() }
         for child in children {
+            let t0 = Date()
             guard try session.push(child, in: repo, reference: child.digest) == .acknowledged else { return }
             model.acknowledged(child, in: repo, tag: nil, child: true)
-            session.pushedChild(child, in: repo)
+            session.pushedChild(child, in: repo, at: t0)
         }
         let index = SoakManifest.index(label: label(), children: children)
         if try session.push(index, in: repo, reference: tag) == .acknowledged { model.acknowledged(index, in: repo, tag: tag) }
@@ -151,8 +152,7 @@ final class GCSoakWorker: @unchecked Sendable {
         let r = try session.request("DELETE", "/v2/\(repo)/manifests/\(d)")
         session.note("delete manifest \(repo)@\(d.suffix(12)) (tagged: \(tagged)): \(r.status)")
         switch r.status {
-        case 202: model.deletedByClient(d, in: repo)
-        case 404 where !tagged: model.collectedBeforeDelete(d, in: repo)
+        case 202, 404 where !tagged: model.deleted(d, in: repo)
         default: session.lost("DELETE of acknowledged manifest \(repo)@\(d) (tagged: \(tagged)) answered \(r.status) \(r.errorCode ?? "")")
         }
     }

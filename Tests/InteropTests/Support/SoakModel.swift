@@ -2,9 +2,10 @@
 /// its tags, and which referrers belong to which subject. Every manifest is
 /// unique to its client (labels name the client) and every tag carries the
 /// client's prefix, so this is exact: nobody else can move these tags or
-/// delete these manifests, except the collector, whose rules
-/// (GarbageCollector invariant 2, IncrementalCollector) `expectedSurvivors`
-/// replays.
+/// delete these manifests, except the collector. Every manifest nothing keeps
+/// is queued for review at some point (pushed by digest, lost its last tag,
+/// or its index or subject was deleted), so once the collector has caught up
+/// exactly the kept set (GarbageCollector invariant 2) remains.
 ///
 /// Thread safety: none; owned by one worker, read by the test after joining it.
 struct SoakModel {
@@ -12,10 +13,6 @@ struct SoakModel {
         let repo: String
         let manifest: SoakManifest
         var present = true
-        /// Tagged at least once: the server queued it for review when it lost its last tag.
-        var everTagged = false
-        /// Queued by the collector's cascade (its index or subject was collected).
-        var cascadeQueued = false
         /// Pushed as an index child: never tagged, never a repoint target.
         var isChild = false
     }
@@ -47,17 +44,13 @@ struct SoakModel {
     mutating func acknowledged(_ m: SoakManifest, in repo: String, tag: String?, child: Bool = false) {
         let k = Self.key(repo, m.digest)
         var e = entries[k] ?? Entry(repo: repo, manifest: m)
-        if !e.present { e.cascadeQueued = false }  // recreated: a fresh manifest to the server
         e.present = true
         e.isChild = e.isChild || child
         if entries[k] == nil {
             if m.kind == .image && !child { images[repo, default: []].append(m) }
             if let s = m.subject { referrersOf[Self.key(repo, s), default: []].append(m.digest) }
         }
-        if let tag {
-            e.everTagged = true
-            tags[repo, default: [:]][tag] = m.digest
-        }
+        if let tag { tags[repo, default: [:]][tag] = m.digest }
         entries[k] = e
     }
 
@@ -65,51 +58,30 @@ struct SoakModel {
         tags[repo]?[tag] = nil
     }
 
-    /// DELETE by digest answered 202: gone with its tags; its children and
-    /// referrers stay (the server queues nothing for them).
-    mutating func deletedByClient(_ digest: String, in repo: String) {
+    /// DELETE by digest answered 202 (gone with its tags; the server queues
+    /// its children and referrers for review), or 404 for an untagged
+    /// manifest (the collector took it first).
+    mutating func deleted(_ digest: String, in repo: String) {
         entries[Self.key(repo, digest)]?.present = false
         tags[repo] = tags[repo]?.filter { $0.value != digest }
     }
 
-    /// DELETE by digest answered 404 for an untagged manifest: the collector
-    /// took it first and queued its children and referrers.
-    mutating func collectedBeforeDelete(_ digest: String, in repo: String) {
-        guard let e = entries[Self.key(repo, digest)] else { return }
-        entries[Self.key(repo, digest)]?.present = false
-        cascade(from: e)
-    }
-
-    private mutating func cascade(from e: Entry) {
-        let related = e.manifest.children.map(\.digest) + (referrersOf[Self.key(e.repo, e.manifest.digest)] ?? [])
-        for d in related where entries[Self.key(e.repo, d)]?.present == true {
-            entries[Self.key(e.repo, d)]?.cascadeQueued = true
-        }
-    }
-
     /// The manifests the collector must leave once it has caught up, and the
-    /// ones that must be gone (collected, or deleted by the client): replays
-    /// its queue (manifests that lost their last tag, plus the cascade) until
-    /// nothing queued is unkept.
+    /// ones that must be gone (collected, or deleted by the client).
     func expectedSurvivors() -> (kept: [Entry], gone: [Entry]) {
-        var model = self
-        while true {
-            var doomed: [Entry] = []
-            for repo in Set(model.entries.values.map(\.repo)) {
-                let kept = model.keptDigests(repo)
-                for e in model.entries.values where e.repo == repo && e.present && !kept.contains(e.manifest.digest) {
-                    let queued = e.cascadeQueued || (e.everTagged && !model.isTagged(repo, e.manifest.digest))
-                    if queued { doomed.append(e) }
-                }
-            }
-            if doomed.isEmpty { break }
-            for e in doomed {
-                model.entries[Self.key(e.repo, e.manifest.digest)]?.present = false
-                model.cascade(from: e)
+        var keep: [String: Set<String>] = [:]
+        var kept: [Entry] = []
+        var gone: [Entry] = []
+        for e in entries.values.sorted(by: { $0.repo + $0.manifest.digest < $1.repo + $1.manifest.digest }) {
+            if keep[e.repo] == nil { keep[e.repo] = keptDigests(e.repo) }
+            if e.present && keep[e.repo]!.contains(e.manifest.digest) {
+                kept.append(e)
+            } else {
+                var g = e
+                g.present = false
+                gone.append(g)
             }
         }
-        let kept = model.entries.values.filter(\.present)
-        let gone = model.entries.values.filter { !$0.present }
         return (kept, gone)
     }
 

@@ -247,10 +247,11 @@ final class SoakSession {
         return try putManifest(m, in: repo, reference: reference, reliesOn: m.blobs.map(\.digest) + m.children.map(\.digest))
     }
 
-    /// A child manifest pushed by digest and never tagged is never queued for
-    /// review: the server must keep it for good, so its sighting never expires.
-    func pushedChild(_ child: SoakManifest, in repo: String) {
-        sight(child.digest, in: repo, at: .distantFuture)
+    /// A child manifest pushed by digest is queued for untagged review: the
+    /// server keeps it for the untagged delay (the suites set it equal to the
+    /// grace period, so the same window applies) until an index adopts it.
+    func pushedChild(_ child: SoakManifest, in repo: String, at time: Date) {
+        sight(child.digest, in: repo, at: time)
     }
 
     // MARK: Pulls
