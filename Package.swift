@@ -47,6 +47,7 @@ let package = Package(
             dependencies: [
                 "COpenSSL", "CLZ4", "CLMDB",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             exclude: ["FORMAT.md", "RECOVERY.md", "Index/SCHEMA.md"]
         ),
@@ -101,6 +102,7 @@ let package = Package(
             dependencies: [
                 "CASEngine", "BerthTestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             resources: [.copy("Fixtures")]
         ),
@@ -110,7 +112,7 @@ let package = Package(
         // The built `regctl` binary's operator commands on real storage roots.
         .testTarget(name: "RegctlTests", dependencies: ["CASEngine", "BerthTestSupport"]),
         // Real clients (skopeo, oras) against a real `regctl serve` process.
-        .testTarget(name: "InteropTests", dependencies: ["OCIModel"]),
+        .testTarget(name: "InteropTests", dependencies: ["OCIModel", "BerthTestSupport"]),
         .testTarget(
             name: "RegistryHTTPTests",
             dependencies: [
@@ -120,6 +122,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -22,6 +22,7 @@ struct OnlineGC: Service {
         await runPeriodically(every: settings.interval, skipWhile: modes, logger: logger, what: "garbage collection") { [store, logger] in
             let (report, compaction) = try await NIOThreadPool.singleton.runIfActive {
                 let report = try store.collectIncrementally(policy: policy)
+                try store.publishGauges(policy: policy)
                 // Compaction scans the index: only after this step freed
                 // records in shared packs (the collector unlinks dedicated
                 // packs itself).

@@ -10,10 +10,10 @@ enum ServerSettings {
     static func store(from c: RegistryConfiguration) -> StoreOptions {
         var o = StoreOptions()
         o.smallBlobThreshold = c.berth.smallBlobThreshold
+        o.metadataMapSize = c.berth.metadata.mapSize
+        o.metadataMaxMapSize = c.berth.metadata.maxMapSize
         o.compression = c.berth.compression
         o.readOnly = c.storage.maintenance.readOnly.enabled
-        o.zeroRefGracePeriod = UInt64(c.berth.gc.gracePeriod)
-        o.linkGracePeriod = UInt64(c.berth.gc.linkGracePeriod)
         o.maxUploadSessions = c.berth.limits.maxUploadSessions
         o.maxUploadSize = c.berth.limits.maxUploadSize.map(UInt64.init)
         return o

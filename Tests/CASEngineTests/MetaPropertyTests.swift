@@ -120,16 +120,19 @@ struct MetaModel {
                 let isNew = model.manifests[repo]?[d] == nil
                 let avail = model.available(repo)
                 var expected: StoreError.Code?
-                if model.blobs[d] == nil && !withLocation {
-                    expected = .blobUnknown
-                } else if isNew && refs.contains(where: { !avail.contains($0) }) {
+                let missingBytes = model.blobs[d] == nil && !withLocation
+                if !missingBytes && isNew && refs.contains(where: { !avail.contains($0) }) {
                     expected = .referenceUnknown
                 }
                 let edges = ManifestEdges(mediaType: imageType, references: refs, subject: subject, artifactType: artifactType)
-                _ = try check(expected) {
+                let recorded = try check(expected) {
                     try t.store.putManifest(repository: repo, digest: d, location: location, edges: edges, tags: tagList, now: now)
                 }
-                if expected == nil {
+                // No blob record and no location: false, nothing changed.
+                if let recorded, recorded == missingBytes {
+                    throw Mismatch(description: "\(desc): putManifest returned \(recorded) with missing bytes \(missingBytes)")
+                }
+                if expected == nil && !missingBytes {
                     if model.blobs[d] == nil { model.blobs[d] = 500 }
                     if isNew {
                         model.manifests[repo, default: [:]][d] = .init(refs: Set(refs), subject: subject, artifactType: artifactType,

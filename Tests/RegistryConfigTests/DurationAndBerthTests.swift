@@ -47,7 +47,8 @@ import Testing
         #expect(berth.smallBlobThreshold == 1_048_576)
         #expect(berth.compression)
         #expect(berth.gc.gracePeriod == 86_400)
-        #expect(berth.gc.linkGracePeriod == 86_400)
+        #expect(berth.metadata.mapSize == 1 << 30)
+        #expect(berth.metadata.maxMapSize == 4 << 40)
         #expect(berth.gc.deleteUntagged == false)
         #expect(berth.gc.untaggedDelay == 3_600)
         #expect(berth.gc.interval == 60)
@@ -61,13 +62,25 @@ import Testing
         #expect(berth.smallBlobThreshold == 65_536)
         #expect(berth.compression == false)
         #expect(berth.gc.gracePeriod == 172_800)
-        #expect(berth.gc.linkGracePeriod == 43_200)
+        #expect(berth.metadata.mapSize == 16_777_216)
+        #expect(berth.metadata.maxMapSize == 1_073_741_824)
         #expect(berth.gc.deleteUntagged)
         #expect(berth.gc.untaggedDelay == 1_800)
         #expect(berth.gc.interval == 10)
         #expect(berth.limits.manifestMaxSize == 1_048_576)
         #expect(berth.limits.maxUploadSessions == 100)
         #expect(berth.limits.maxUploadSize == 10_737_418_240)
+    }
+
+    /// The soak tests run the online collector every few hundred milliseconds.
+    @Test func subSecondGCInterval() throws {
+        let yaml = "version: 0.1\nberth:\n  gc:\n    interval: 500ms\n    graceperiod: 3s\n"
+        #expect(try RegistryConfiguration.parse(yaml: yaml, environment: [:]).berth.gc.interval == 0.5)
+        let fromEnv = try RegistryConfiguration.load(path: nil, environment: ["REGISTRY_BERTH_GC_INTERVAL": "250ms"]).berth.gc
+        #expect(fromEnv.interval == 0.25)
+        // A bare integer is nanoseconds, as in distribution.
+        let bare = try RegistryConfiguration.load(path: nil, environment: ["REGISTRY_BERTH_GC_INTERVAL": "200000000"]).berth.gc
+        #expect(bare.interval == 0.2)
     }
 
     @Test func fromEnvironment() throws {

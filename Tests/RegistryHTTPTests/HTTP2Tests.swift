@@ -1,4 +1,4 @@
-// ALPN and HTTP/2 with a real client (curl with nghttp2): h2 is negotiated,
+// ALPN and HTTP/2 with a real client (curl with nghttp2; required): h2 is negotiated,
 // blobs go up and come back intact over h2, and `http2Enabled = false`
 // leaves only http/1.1.
 
@@ -8,12 +8,16 @@ import Testing
 
 @Suite("HTTP/2", .serialized)
 struct HTTP2Tests {
-    static let curlHasHTTP2: Bool = {
-        (try? Curl.exec("/usr/bin/curl", ["--version"]))?.stdout.contains("HTTP2") ?? false
-    }()
+    /// curl with nghttp2 is part of the test environment: without it these
+    /// tests fail (naming what is missing), they never skip.
+    static func requireCurlWithHTTP2() throws {
+        let version = try Curl.exec("/usr/bin/curl", ["--version"])
+        try #require(version.stdout.contains("HTTP2"), "/usr/bin/curl lacks HTTP2 support: \(version.stdout)")
+    }
 
-    @Test("ALPN negotiates h2; blob push and pull over h2 keep the digest", .enabled(if: curlHasHTTP2))
+    @Test("ALPN negotiates h2; blob push and pull over h2 keep the digest")
     func blobOverHTTP2() async throws {
+        try Self.requireCurlWithHTTP2()
         let f = try TLSFixtures.make()
         defer { f.remove() }
         try await TestRegistry.with({ $0.tls = f.serverTLS() }) { registry in
@@ -52,8 +56,9 @@ struct HTTP2Tests {
         }
     }
 
-    @Test("http2 disabled: ALPN offers only http/1.1", .enabled(if: curlHasHTTP2))
+    @Test("http2 disabled: ALPN offers only http/1.1")
     func http2Disabled() async throws {
+        try Self.requireCurlWithHTTP2()
         let f = try TLSFixtures.make()
         defer { f.remove() }
         try await TestRegistry.with({ $0.tls = f.serverTLS(); $0.http2Enabled = false }) { registry in
@@ -63,8 +68,9 @@ struct HTTP2Tests {
         }
     }
 
-    @Test("several requests multiplexed on one h2 connection", .enabled(if: curlHasHTTP2))
+    @Test("several requests multiplexed on one h2 connection")
     func multiplexed() async throws {
+        try Self.requireCurlWithHTTP2()
         let f = try TLSFixtures.make()
         defer { f.remove() }
         try await TestRegistry.with({ $0.tls = f.serverTLS() }) { registry in
@@ -87,88 +93,5 @@ extension TestRegistry {
         }
         guard r.status == .created else { throw FixtureError.unexpected("push: \(r.status) \(r.text)") }
         return digest
-    }
-}
-
-/// `openssl s_client` holding a TLS connection open (ALPN h2) without
-/// sending anything: observes when the server closes it.
-final class HeldTLSConnection: @unchecked Sendable {   // Process and Pipe are only touched by the test task
-    let process = Process()
-    private let stdin = Pipe()
-
-    init(port: Int, alpn: String) throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = ["s_client", "-connect", "127.0.0.1:\(port)", "-alpn", alpn, "-quiet"]
-        process.standardInput = stdin
-        process.standardOutput = FileHandle.nullDevice
-        _ = FileManager.default.createFile(atPath: errorLog, contents: nil)
-        process.standardError = FileHandle(forWritingAtPath: errorLog) ?? FileHandle.nullDevice
-        try process.run()
-    }
-
-    /// What s_client printed on stderr (for failure messages).
-    private let errorLog = FileManager.default.temporaryDirectory.appendingPathComponent("held-tls-\(UUID().uuidString).err").path
-    var stderr: String { (try? String(contentsOfFile: errorLog, encoding: .utf8)) ?? "" }
-
-    /// True when the process ended (the server closed) within `timeout`.
-    func waitForExit(timeout: Duration) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return !process.isRunning
-    }
-
-    func stop() {
-        if process.isRunning { process.terminate() }
-        try? stdin.fileHandleForWriting.close()
-        try? FileManager.default.removeItem(atPath: errorLog)
-    }
-}
-
-@Suite("HTTP/2 connections", .serialized)
-struct HTTP2ConnectionTests {
-    @Test("an HTTP/2 connection without streams is closed after the idle timeout")
-    func idleHTTP2() async throws {
-        let f = try TLSFixtures.make()
-        defer { f.remove() }
-        // 2 s: long enough that a loaded machine's handshake and client start
-        // fit well inside it, short enough to keep the test quick.
-        try await TestRegistry.with({ $0.tls = f.serverTLS(); $0.limits.idleTimeout = 2 }) { registry in
-            // The server registers the negotiated h2 connection, then closes
-            // it once it has had no stream for the idle timeout. (An earlier
-            // version also asserted the client was still connected 200 ms in;
-            // under the fully loaded parallel suite the s_client process was
-            // sometimes gone by then for reasons not traced to the server, so
-            // that intermediate check was dropped.)
-            let held = try HeldTLSConnection(port: registry.port, alpn: "h2")
-            defer { held.stop() }
-            let deadline = ContinuousClock.now + .seconds(10)
-            while registry.server.state.connectionCount == 0 && held.process.isRunning && ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            #expect(registry.server.state.connectionCount == 1 || !held.process.isRunning,
-                    "the h2 connection was never registered: \(held.stderr)")
-            #expect(await held.waitForExit(timeout: .seconds(10)))
-        }
-    }
-
-    @Test("graceful shutdown closes an idle HTTP/2 connection and returns")
-    func shutdownWithIdleHTTP2() async throws {
-        let f = try TLSFixtures.make()
-        defer { f.remove() }
-        let start = ContinuousClock.now
-        var held: HeldTLSConnection?
-        try await TestRegistry.with({ $0.tls = f.serverTLS() }) { registry in
-            held = try HeldTLSConnection(port: registry.port, alpn: "h2")
-            try await Task.sleep(for: .milliseconds(300))
-        }
-        // The idle timeout here is 120 s: returning well before it means
-        // shutdown closed the idle connection (generous bound: loaded CI).
-        #expect(ContinuousClock.now - start < .seconds(30))
-        if let held {
-            #expect(await held.waitForExit(timeout: .seconds(15)))
-            held.stop()
-        }
     }
 }

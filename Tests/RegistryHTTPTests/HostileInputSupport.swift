@@ -86,6 +86,20 @@ final class RawConnection: @unchecked Sendable {
     }
 }
 
+extension RawConnection {
+    /// The first OCI error code in the body of the first response in `bytes`
+    /// (its Content-Length bytes after the head).
+    static func errorCode(_ bytes: [UInt8]) -> String? {
+        let crlf2: [UInt8] = [13, 10, 13, 10]
+        guard let end = (0..<max(0, bytes.count - 3)).first(where: { Array(bytes[$0..<$0 + 4]) == crlf2 }) else { return nil }
+        let head = String(decoding: bytes[..<end], as: UTF8.self).lowercased()
+        guard let line = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
+              let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)),
+              bytes.count >= end + 4 + length else { return nil }
+        return TestResponse(status: .ok, headers: [:], body: Array(bytes[(end + 4)..<(end + 4 + length)])).errorCode
+    }
+}
+
 enum RawError: Error { case system(String, Int32) }
 
 /// Content pushed before the attacks; `assertIntact` GETs it back.

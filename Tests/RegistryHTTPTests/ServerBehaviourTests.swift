@@ -7,6 +7,8 @@ import Testing
 struct ScriptedAuthorizer: RequestAuthorizer {
     /// Set once a request for "slow" is being authorized.
     let slowArrived = Flag()
+    /// A "slow" request is held in the authorizer until the test sets this.
+    let releaseSlow = Flag()
 
     final class Flag: @unchecked Sendable {  // `value` only under `lock`
         private let lock = NSLock()
@@ -22,7 +24,9 @@ struct ScriptedAuthorizer: RequestAuthorizer {
         case "busy": return .throttle(retryAfterSeconds: 3)
         case "slow":
             slowArrived.set()
-            try? await Task.sleep(for: .milliseconds(400))
+            while !releaseSlow.isSet {
+                do { try await Task.sleep(for: .milliseconds(5)) } catch { return .allow }
+            }
             return .allow
         default: return .allow
         }
@@ -96,7 +100,11 @@ struct ServerBehaviourTests {
             try await withThrowingTaskGroup(of: TestResponse.self) { group in
                 group.addTask { try await r.send(.GET, "/v2/slow/tags/list") }
                 while !authorizer.slowArrived.isSet { try await Task.sleep(for: .milliseconds(5)) }
+                // Shutdown begins (synchronously) while the request is held in
+                // flight, then the request may go on.
                 r.server.shutdown()
+                #expect(r.server.state.isShuttingDown)
+                authorizer.releaseSlow.set()
                 let resp = try #require(try await group.next())
                 // The request completed (404: unknown repository) and the connection is closed after it.
                 #expect(resp.errorCode == "NAME_UNKNOWN")

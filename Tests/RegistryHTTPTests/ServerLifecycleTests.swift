@@ -54,7 +54,9 @@ struct ServerLifecycleTests {
     }
 
     @Test func gracefulShutdownWithIdleKeepAliveConnection() async throws {
-        try await TestRegistry.with({ $0.drainTimeout = 5 }) { r in
+        // Drain deadline 60 s, idle timeout 120 s: closing within 20 s can only
+        // be shutdown closing the idle connection (a loaded machine's slack).
+        try await TestRegistry.with({ $0.drainTimeout = 60 }) { r in
             // Open a keep-alive connection, use it, leave it idle while shutting down.
             let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connect(host: "127.0.0.1", port: r.port) { ch in
@@ -81,8 +83,9 @@ struct ServerLifecycleTests {
                 let start = ContinuousClock.now
                 r.server.shutdown()
                 // The idle connection is closed promptly, not after the drain timeout.
+                // End of stream or a reset: either way the server closed it.
                 while (try? await it.next()) != nil {}
-                #expect(ContinuousClock.now - start < .seconds(3))
+                #expect(ContinuousClock.now - start < .seconds(20))
             }
         }
     }

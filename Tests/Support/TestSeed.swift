@@ -41,4 +41,9 @@ public enum TestSeed {
     public static func generator(_ defaultSeed: UInt64, _ test: String = #function) -> SplitMix64 {
         SplitMix64(seed: seed(defaultSeed, test))
     }
+
+    /// The seed of a seeded suite (the crash suites): as `seed(_:_:)`, named by suite.
+    public static func resolve(_ suite: String, default fallback: UInt64) -> UInt64 {
+        seed(fallback, suite)
+    }
 }

@@ -42,6 +42,15 @@ enum Measure {
         return (field("VmRSS:"), field("VmHWM:"))
     }
 
+    /// Anonymous resident memory (RssAnon) in MiB: heap, not LMDB's mapped pages.
+    static func rssAnon() -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in text.split(separator: "\n") where line.hasPrefix("RssAnon:") {
+            return (line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap { Double($0) } ?? 0) / 1024
+        }
+        return 0
+    }
+
     static func run(_ tool: String, _ args: [String]) throws -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: tool)

@@ -1,4 +1,5 @@
 // berth-bench engine [DIR]   engine-level figures (DIR defaults to ./bench-data)
+// berth-bench gc [DIR]       GC pass cost against garbage and store size
 // berth-bench e2e [WORKDIR] [--regctl PATH] [--distribution PATH] [--quick]
 //                            Berth vs CNCF distribution over HTTP on loopback
 //                            (WORKDIR defaults to ./bench-e2e, removed at the end)
@@ -8,6 +9,8 @@ let args = CommandLine.arguments
 switch args.count > 1 ? args[1] : "" {
 case "engine":
     try EngineBench(dir: args.count > 2 ? args[2] : FileManager.default.currentDirectoryPath + "/bench-data").run()
+case "gc":
+    try GCBench(dir: args.count > 2 ? args[2] : FileManager.default.currentDirectoryPath + "/bench-data").run()
 case "e2e":
     var rest = Array(args.dropFirst(2))
     func option(_ name: String, _ fallback: String) -> String {
@@ -37,6 +40,6 @@ case "e2e":
         exit(1)
     }
 default:
-    print("usage: berth-bench engine [DIR] | berth-bench e2e [WORKDIR] [--regctl PATH] [--distribution PATH]")
+    print("usage: berth-bench engine [DIR] | berth-bench gc [DIR] | berth-bench e2e [WORKDIR] [--regctl PATH] [--distribution PATH]")
     exit(2)
 }

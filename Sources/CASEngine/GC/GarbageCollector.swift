@@ -78,8 +78,10 @@ extension Store {
         }
         report.markedBlobs = marked.count
         if !dryRun {
-            for m in report.deletedManifests {
-                try meta.deleteManifest(repository: m.repository, digest: m.digest, now: now)
+            // Each delete re-checks, in its transaction, that the manifest is
+            // still not kept (MetaStore+Keep invariant 3).
+            report.deletedManifests = try report.deletedManifests.filter { m in
+                try meta.deleteUntaggedManifest(repository: m.repository, digest: m.digest, now: now, requeueAt: now)
             }
         }
         let cutoff = now >= policy.gracePeriod ? now - policy.gracePeriod : 0
@@ -101,6 +103,7 @@ extension Store {
                 }
             }
         }
+        if !dryRun { metrics.collected(report) }
         return report
     }
 

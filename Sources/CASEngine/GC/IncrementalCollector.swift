@@ -2,68 +2,83 @@
 // tag moves and refcount drops fill, so its cost is proportional to the
 // garbage, not to the store. No read-only mode, no downtime.
 //
-// Thread safety: safe to run beside live traffic (each step is one
-// transaction that re-checks its condition); run one collector per store.
-// Invariants:
+// Thread safety: safe to run beside live traffic (each decision is re-made
+// inside the one write transaction that acts on it); run one collector per
+// store.
+// Invariants (RECOVERY.md "What GC never takes"):
 //   1. A queued blob goes only if, in the deleting transaction, its refcount
 //      is still 0 and it was zeroed at least `gracePeriod` ago; a mount, a
-//      re-upload or a new reference in the meantime resets or raises it.
+//      re-upload, a HEAD/GET or a new reference in the meantime resets or
+//      raises it (MetaStore+Blobs invariant 3).
 //   2. A queued untagged manifest goes only with the untagged policy, after
-//      `untaggedDelay`, and only if it is still untagged and not kept by a
-//      tagged index or as a referrer of a kept manifest (GarbageCollector
-//      invariant 2, evaluated on the repository at that moment).
+//      `untaggedDelay`, and only if — in the deleting transaction — it is
+//      still untagged and not kept by a tagged index or as a referrer of a
+//      kept manifest (MetaStore+Keep invariants 2-3). The choice made from
+//      the queue is only a hint.
 //   3. Items not yet due stay queued; stale items (blob gone or referenced
-//      again, manifest gone or tagged again) are dropped.
+//      again, manifest gone or kept again) are dropped.
+//   4. One pass looks at every item queued before it started (paged, no
+//      fixed cap): a busy registry's backlog cannot outrun it. Items queued
+//      during the pass wait for the next one.
 
 extension Store {
-    /// Processes at most `limit` due review items. Returns what was removed.
-    public func collectIncrementally(policy: GCPolicy, limit: Int = 1000) throws -> GCReport {
+    /// Processes every due review item queued before the call, `batch` at a
+    /// time: each page's removals are one write transaction (re-checking
+    /// every item inside it), so a pass costs O(garbage / batch) commits.
+    /// Returns what was removed.
+    public func collectIncrementally(policy: GCPolicy, batch: Int = 1000) throws -> GCReport {
         try checkWritable()
         var report = GCReport()
         let now = self.now
-        var done: [ReviewItem] = []
-        for item in try meta.reviewQueue(limit: limit) {
-            switch item {
-            case .blobZeroed(let d, let at):
-                guard at + policy.gracePeriod <= now else { continue }
-                guard let rec = try meta.blob(d), rec.refcount == 0 else {
+        let cutoff = now >= policy.gracePeriod ? now - policy.gracePeriod : 0
+        let requeueAt = now >= policy.untaggedDelay ? now - policy.untaggedDelay : 0
+        let end = try meta.sequenceHighWater()
+        var cursor: UInt64? = nil
+        while true {
+            let page = try meta.reviewPage(after: cursor, limit: max(1, batch)).filter { $0.seq < end }
+            guard let last = page.last else { break }
+            cursor = last.seq
+            var done: [ReviewItem] = []
+            var blobs: [BlobDigest] = []
+            var manifests: [(repository: String, digest: BlobDigest)] = []
+            for (_, item) in page {
+                switch item {
+                case .blobZeroed(let d, let at):
+                    guard at + policy.gracePeriod <= now else { continue }
                     done.append(item)
-                    continue
+                    // Gone, referenced again, or grace restarted (the restart
+                    // queued a newer item): nothing to do for this one.
+                    guard let rec = try meta.blob(d), rec.refcount == 0, rec.zeroedAt <= cutoff else { continue }
+                    blobs.append(d)
+                case .manifestUntagged(let repository, let m, let at):
+                    guard policy.deleteUntagged else { done.append(item); continue }
+                    guard at + policy.untaggedDelay <= now else { continue }
+                    done.append(item)
+                    manifests.append((repository, m))
                 }
-                if rec.zeroedAt + policy.gracePeriod > now { continue }  // grace restarted: a newer item is queued
-                if try meta.removeBlob(d, ifZeroSince: now - policy.gracePeriod) {
+            }
+            if !manifests.isEmpty {
+                try failpoint(.gcManifestAfterDecision)
+                for m in try meta.deleteUntaggedManifests(manifests, now: now, requeueAt: requeueAt) {
+                    report.deletedManifests.append(.init(repository: m.repository, digest: m.digest))
+                }
+            }
+            if !blobs.isEmpty {
+                try failpoint(.gcBlobAfterDecision)
+                for (d, rec) in try meta.removeBlobs(blobs, ifZeroSince: cutoff) {
                     report.deletedBlobs.append(d)
                     report.freedBytes += rec.location.rawLength
                     if rec.location.flags.contains(.dedicated) {
+                        // Readers that opened the blob hold their own descriptor.
+                        try failpoint(.packBeforeUnlink)
                         try packs.removePack(rec.location.packID)
                         report.removedPacks += 1
                     }
                 }
-                done.append(item)
-            case .manifestUntagged(let repository, let m, let at):
-                guard policy.deleteUntagged else {
-                    done.append(item)
-                    continue
-                }
-                guard at + policy.untaggedDelay <= now else { continue }
-                let summaries = try meta.manifestSummaries(repository: repository)
-                guard let summary = summaries.first(where: { $0.digest == m }),
-                      !Self.keptManifests(summaries).contains(m)
-                else {
-                    done.append(item)
-                    continue
-                }
-                try meta.deleteManifest(repository: repository, digest: m, now: now)
-                report.deletedManifests.append(.init(repository: repository, digest: m))
-                // Its children and referrers may have been kept only by it:
-                // queue them for the same review.
-                let children = summary.references.filter { r in summaries.contains { $0.digest == r } }
-                let referrers = summaries.filter { $0.subject == m }.map(\.digest)
-                try meta.enqueueUntaggedReviews(repository: repository, (children + referrers).filter { $0 != m }, at: now - policy.untaggedDelay)
-                done.append(item)
             }
+            try meta.removeReviewItems(done)
         }
-        try meta.removeReviewItems(done)
+        metrics.collected(report)
         return report
     }
 }

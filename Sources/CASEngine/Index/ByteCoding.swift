@@ -51,6 +51,7 @@ struct ByteReader {
     mutating func u32() throws -> UInt32 { UInt32(try le(4)) }
     mutating func u64() throws -> UInt64 { try le(8) }
     mutating func u64BE() throws -> UInt64 { try take(8).reduce(0) { $0 << 8 | UInt64($1) } }
+    mutating func u32BE() throws -> UInt32 { try take(4).reduce(0) { $0 << 8 | UInt32($1) } }
     mutating func string16() throws -> String { String(decoding: try take(Int(try u16())), as: UTF8.self) }
 
     /// Algorithm byte + digest bytes, as written by `BlobDigest.key`.

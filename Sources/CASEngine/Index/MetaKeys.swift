@@ -41,5 +41,8 @@ enum MetaKey {
     /// `repo ‖ 0x00 ‖ subjectKey ‖ digestKey` (referrers)
     static func referrer(_ repo: [UInt8], subject: BlobDigest, _ d: BlobDigest) -> [UInt8] { repo + [0] + subject.key + d.key }
 
+    /// u32 BE pack id (pack_live)
+    static func packID(_ id: UInt32) -> [UInt8] { [UInt8(id >> 24), UInt8(id >> 16 & 0xff), UInt8(id >> 8 & 0xff), UInt8(id & 0xff)] }
+
     static func sequence(_ seq: UInt64) -> [UInt8] { var w = ByteWriter(capacity: 8); w.u64BE(seq); return w.bytes }
 }

@@ -8,7 +8,11 @@
 //      blobs[d] exists.
 //   3. Committing or linking a blob whose refcount is 0 restarts its grace
 //      period (zeroedAt = now, review enqueued): DESIGN.md "HEAD/GET/mount of a
-//      zero-ref blob restarts its grace period".
+//      zero-ref blob restarts its grace period". The check that the blob
+//      exists (dedupe, mount source, HEAD) is made in the same write
+//      transaction that links it or restarts its grace: GC's removeBlob, also
+//      one transaction, either ran before (the caller sees nil and stores the
+//      bytes or answers 404) or sees the fresh zeroedAt and keeps the blob.
 
 extension MetaStore {
     func blob(_ digest: BlobDigest) throws -> BlobRecord? {
@@ -34,6 +38,7 @@ extension MetaStore {
                 } else {
                     rec = BlobRecord(location: e.location, refcount: 0, zeroedAt: now, createdAt: now)
                     try putBlob(txn, e.digest, rec)
+                    try adjustPackLive(txn, e.location, added: true)
                     try enqueue(txn, .blobZeroed(e.digest, at: now))
                 }
                 if let repo = repos[i] { try linkInTransaction(txn, repo, e.digest, now: now) }
@@ -60,6 +65,8 @@ extension MetaStore {
             guard var rec = try getBlob(txn, digest), rec.location == from else { return false }
             rec.location = to
             try putBlob(txn, digest, rec)
+            try adjustPackLive(txn, from, added: false)
+            try adjustPackLive(txn, to, added: true)
             return true
         }
     }
@@ -67,35 +74,98 @@ extension MetaStore {
     /// GC: removes the record only if refcount == 0 and zeroedAt <= ifZeroSince,
     /// and with it every repository link to the blob.
     func removeBlob(_ digest: BlobDigest, ifZeroSince: UInt64) throws -> Bool {
-        try env.write { txn in
-            guard let rec = try getBlob(txn, digest), rec.refcount == 0, rec.zeroedAt <= ifZeroSince else { return false }
-            try txn.delete(db.blobs, digest.key)
-            var repos: [[UInt8]] = []
-            try txn.scanPrefix(db.blobLinks, digest.key) { repo, _ in repos.append(repo); return true }
-            for repo in repos {
-                try txn.delete(db.blobLinks, MetaKey.blobLink(digest, repo))
-                try txn.delete(db.links, MetaKey.repoDigest(repo, digest))
-                try adjustRepository(txn, repo, .links, by: -1)
-            }
-            return true
+        try env.write { txn in try removeBlobInTransaction(txn, digest, ifZeroSince: ifZeroSince) != nil }
+    }
+
+    /// The collector's batch: `removeBlob` for each digest, in ONE write
+    /// transaction (one fsync per page of the queue, not per blob). Returns
+    /// the records removed.
+    func removeBlobs(_ digests: [BlobDigest], ifZeroSince: UInt64) throws -> [(BlobDigest, BlobRecord)] {
+        guard !digests.isEmpty else { return [] }
+        return try env.write { txn in
+            try digests.compactMap { d in try removeBlobInTransaction(txn, d, ifZeroSince: ifZeroSince).map { (d, $0) } }
         }
+    }
+
+    private func removeBlobInTransaction(_ txn: LMDBTransaction, _ digest: BlobDigest, ifZeroSince: UInt64) throws -> BlobRecord? {
+        guard let rec = try getBlob(txn, digest), rec.refcount == 0, rec.zeroedAt <= ifZeroSince else { return nil }
+        try txn.delete(db.blobs, digest.key)
+        try adjustPackLive(txn, rec.location, added: false)
+        var repos: [[UInt8]] = []
+        try txn.scanPrefix(db.blobLinks, digest.key) { repo, _ in repos.append(repo); return true }
+        for repo in repos {
+            try txn.delete(db.blobLinks, MetaKey.blobLink(digest, repo))
+            try txn.delete(db.links, MetaKey.repoDigest(repo, digest))
+            try adjustRepository(txn, repo, .links, by: -1)
+        }
+        return rec
     }
 
     // MARK: Links
 
     /// Creates or refreshes the link; false if the blob is unknown.
     func link(repository: String, digest: BlobDigest, now: UInt64) throws -> Bool {
+        try linkExisting(repository: repository, digest: digest, now: now) != nil
+    }
+
+    /// Dedupe and mount in one transaction: if the blob is indexed, links it
+    /// (restarting a zero-ref blob's grace period, invariant 3) and returns
+    /// its record; nil when it is not indexed (the caller stores the bytes).
+    /// `from`: the blob must also be available there (mount with `from`).
+    func linkExisting(repository: String, digest: BlobDigest, from: String? = nil, now: UInt64) throws -> BlobRecord? {
+        let repo = try MetaKey.name(repository, "repository")
+        let source = try from.map { try MetaKey.name($0, "repository") }
+        return try env.write { txn in
+            if let source, try !isVisible(txn, source, digest) { return nil }
+            guard let rec = try refreshGrace(txn, digest, now: now) else { return nil }
+            try linkInTransaction(txn, repo, digest, now: now)
+            return rec
+        }
+    }
+
+    /// HEAD/GET of a zero-ref blob: re-checks in one write transaction that
+    /// the blob is still indexed and available in the repository, and
+    /// restarts its grace period there. nil when it is gone (the answer is 404).
+    func refreshIfAvailable(repository: String, digest: BlobDigest, now: UInt64) throws -> BlobRecord? {
         let repo = try MetaKey.name(repository, "repository")
         return try env.write { txn in
-            guard var rec = try getBlob(txn, digest) else { return false }
-            if rec.refcount == 0, rec.zeroedAt != now {
-                rec.zeroedAt = now
-                try putBlob(txn, digest, rec)
-                try enqueue(txn, .blobZeroed(digest, at: now))
-            }
-            try linkInTransaction(txn, repo, digest, now: now)
-            return true
+            guard try isVisible(txn, repo, digest) else { return nil }
+            return try refreshGrace(txn, digest, now: now)
         }
+    }
+
+    /// The record, when the blob is visible in the repository (one read
+    /// snapshot for both checks).
+    func availableBlob(repository: String, digest: BlobDigest) throws -> BlobRecord? {
+        let repo = try MetaKey.name(repository, "repository")
+        return try env.read { txn in
+            guard try isVisible(txn, repo, digest) else { return nil }
+            return try getBlob(txn, digest)
+        }
+    }
+
+    /// Repositories that link the blob, in byte order, at most `limit`
+    /// (anonymous mounts: the HTTP layer keeps those the requester may pull).
+    func repositoriesLinking(_ digest: BlobDigest, limit: Int) throws -> [String] {
+        try env.read { txn in
+            var out: [String] = []
+            try txn.scanPrefix(db.blobLinks, digest.key) { repo, _ in
+                out.append(String(decoding: repo, as: UTF8.self))
+                return out.count < limit
+            }
+            return out
+        }
+    }
+
+    /// The blob's record with a zero-ref grace period restarted at `now`.
+    private func refreshGrace(_ txn: LMDBTransaction, _ digest: BlobDigest, now: UInt64) throws -> BlobRecord? {
+        guard var rec = try getBlob(txn, digest) else { return nil }
+        if rec.refcount == 0, rec.zeroedAt != now {
+            rec.zeroedAt = now
+            try putBlob(txn, digest, rec)
+            try enqueue(txn, .blobZeroed(digest, at: now))
+        }
+        return rec
     }
 
     func linkInTransaction(_ txn: LMDBTransaction, _ repo: [UInt8], _ digest: BlobDigest, now: UInt64) throws {
@@ -138,6 +208,13 @@ extension MetaStore {
     func isAvailable(repository: String, digest: BlobDigest) throws -> Bool {
         let repo = try MetaKey.name(repository, "repository")
         return try env.read { txn in try isAvailable(txn, repo, digest) }
+    }
+
+    /// What blob HEAD/GET and a mount's `from` see: the blob is linked into
+    /// the repository or is one of its manifests (a DELETE of the blob's link
+    /// hides it even while a manifest still references it, as distribution).
+    func isVisible(_ txn: LMDBTransaction, _ repo: [UInt8], _ digest: BlobDigest) throws -> Bool {
+        try txn.contains(db.links, MetaKey.repoDigest(repo, digest)) || txn.contains(db.manifests, MetaKey.repoDigest(repo, digest))
     }
 
     func isAvailable(_ txn: LMDBTransaction, _ repo: [UInt8], _ digest: BlobDigest) throws -> Bool {

@@ -9,21 +9,30 @@
 //      references contain d (absent when 0).
 //   3. A referrers entry exists iff its manifest exists and has that subject.
 //   4. Re-pushing an existing (repo, m) changes no edge and no refcount.
+//   5. A manifest is recorded only while its blob record exists, checked in
+//      the recording transaction (never re-created from a caller's location,
+//      which the collector or compaction may have freed).
 
 extension MetaStore {
-    func putManifest(repository: String, digest: BlobDigest, location: BlobLocation?, edges: ManifestEdges,
-                     tags: [String], now: UInt64) throws {
+    /// Records the manifest, its edges and its tags in one write transaction.
+    /// Returns false, changing nothing, when the manifest's blob record is
+    /// missing (collected since the caller stored the bytes): the caller
+    /// stores them again. `location` re-creates a missing record instead; only
+    /// the metadata tests pass one (a caller's location may be stale: the
+    /// collector or compaction may have freed it).
+    @discardableResult
+    func putManifest(repository: String, digest: BlobDigest, location: BlobLocation? = nil, edges: ManifestEdges,
+                     tags: [String], now: UInt64) throws -> Bool {
         let repo = try MetaKey.name(repository, "repository")
         let tagKeys = try tags.map { try MetaKey.name($0, "tag") }
         let references = Array(Set(edges.references)).sorted()
-        try env.write { txn in
+        return try env.write { txn in
             var rec = try getBlob(txn, digest)
             if rec == nil {
-                guard let location else {
-                    throw StoreError(.blobUnknown, "manifest \(digest) is not stored and no location was given")
-                }
+                guard let location else { return false }
                 let fresh = BlobRecord(location: location, refcount: 0, zeroedAt: now, createdAt: now)
                 try putBlob(txn, digest, fresh)
+                try adjustPackLive(txn, location, added: true)
                 rec = fresh
             }
             let mkey = MetaKey.repoDigest(repo, digest)
@@ -40,14 +49,22 @@ extension MetaStore {
                 for r in references {
                     try retain(txn, r)
                     try adjustRepoRef(txn, repo, r, by: 1)
+                    try txn.put(db.manifestParents, Self.parentKey(repo, child: r, parent: digest), [])
                 }
                 if let subject = edges.subject {
                     try txn.put(db.referrers, MetaKey.referrer(repo, subject: subject, digest),
                                 ReferrerValue.encode(mediaType: edges.mediaType, artifactType: edges.artifactType,
                                                      size: rec!.location.rawLength, annotations: edges.annotations))
                 }
+                // Pushed by digest (an index child, a referrer, or an image
+                // whose tag never came): the untagged policy reviews it; the
+                // review keeps it if a tag or a kept index or subject does.
+                if tagKeys.isEmpty {
+                    try enqueue(txn, .manifestUntagged(repository: repository, digest: digest, at: now))
+                }
             }
             for tag in tagKeys { try setTagInTransaction(txn, repo, tag, digest, now: now) }
+            return true
         }
     }
 
@@ -76,29 +93,49 @@ extension MetaStore {
     func deleteManifest(repository: String, digest: BlobDigest, now: UInt64) throws {
         let repo = try MetaKey.name(repository, "repository")
         try env.write { txn in
-            let mkey = MetaKey.repoDigest(repo, digest)
-            guard let v = try txn.get(db.manifests, mkey) else {
+            guard let v = try txn.get(db.manifests, MetaKey.repoDigest(repo, digest)) else {
                 throw StoreError(.manifestUnknown, "manifest \(digest) unknown in repository \(repository)")
             }
-            let entry = try ManifestEntry.decode(v)
-            var tags: [[UInt8]] = []
-            try txn.scanPrefix(db.manifestTags, mkey) { tag, _ in tags.append(tag); return true }
-            for tag in tags {
-                try txn.delete(db.tags, MetaKey.repoTag(repo, tag))
-                try txn.delete(db.manifestTags, MetaKey.manifestTag(repo, digest, tag))
-                try adjustRepository(txn, repo, .tags, by: -1)
-                try appendHistory(txn, repo, tag, .deleted, digest, now: now)
-            }
-            if let subject = entry.subject {
-                try txn.delete(db.referrers, MetaKey.referrer(repo, subject: subject, digest))
-            }
-            try txn.delete(db.manifests, mkey)
-            try adjustRepository(txn, repo, .manifests, by: -1)
-            try release(txn, digest, now: now)
-            for r in entry.references {
-                try release(txn, r, now: now)
-                try adjustRepoRef(txn, repo, r, by: -1)
-            }
+            try deleteManifestInTransaction(txn, repo, digest, try ManifestEntry.decode(v), now: now, requeueAt: now)
+        }
+    }
+
+    /// Removes the manifest, every tag on it, its referrer entry and edges,
+    /// releasing exactly what adding it retained (invariant 1). The manifests
+    /// it may have kept — child manifests of this repository and its
+    /// referrers — are queued for untagged review at `requeueAt`.
+    func deleteManifestInTransaction(_ txn: LMDBTransaction, _ repo: [UInt8], _ digest: BlobDigest,
+                                     _ entry: ManifestEntry, now: UInt64, requeueAt: UInt64) throws {
+        let mkey = MetaKey.repoDigest(repo, digest)
+        var orphaned: [BlobDigest] = []
+        for r in entry.references where r != digest {
+            if try txn.contains(db.manifests, MetaKey.repoDigest(repo, r)) { orphaned.append(r) }
+        }
+        try txn.scanPrefix(db.referrers, MetaKey.repoPrefix(repo) + digest.key) { suffix, _ in
+            guard let d = BlobDigest(key: suffix) else { throw StoreError(.corrupt, "bad referrer key") }
+            orphaned.append(d)
+            return true
+        }
+        let name = String(decoding: repo, as: UTF8.self)
+        for d in orphaned { try enqueue(txn, .manifestUntagged(repository: name, digest: d, at: requeueAt)) }
+        var tags: [[UInt8]] = []
+        try txn.scanPrefix(db.manifestTags, mkey) { tag, _ in tags.append(tag); return true }
+        for tag in tags {
+            try txn.delete(db.tags, MetaKey.repoTag(repo, tag))
+            try txn.delete(db.manifestTags, MetaKey.manifestTag(repo, digest, tag))
+            try adjustRepository(txn, repo, .tags, by: -1)
+            try appendHistory(txn, repo, tag, .deleted, digest, now: now)
+        }
+        if let subject = entry.subject {
+            try txn.delete(db.referrers, MetaKey.referrer(repo, subject: subject, digest))
+        }
+        try txn.delete(db.manifests, mkey)
+        try adjustRepository(txn, repo, .manifests, by: -1)
+        try release(txn, digest, now: now)
+        for r in entry.references {
+            try release(txn, r, now: now)
+            try adjustRepoRef(txn, repo, r, by: -1)
+            try txn.delete(db.manifestParents, Self.parentKey(repo, child: r, parent: digest))
         }
     }
 

@@ -20,6 +20,33 @@ extension MetaStore {
         }
     }
 
+    /// Items with a sequence number above `after` (nil: from the start), in
+    /// queue order, at most `limit` — the collector pages through the queue.
+    func reviewPage(after: UInt64?, limit: Int) throws -> [(seq: UInt64, item: ReviewItem)] {
+        guard limit > 0 else { return [] }
+        return try env.read { txn in
+            var out: [(seq: UInt64, item: ReviewItem)] = []
+            let start = after.map { MetaKey.sequence($0 &+ 1) }
+            try txn.scan(db.review, from: start) { key, value in
+                var r = ByteReader(key, what: "review key")
+                let seq = try r.u64BE()
+                if let after, seq <= after { return true }
+                out.append((seq, try ReviewItem.decode(value)))
+                return out.count < limit
+            }
+            return out
+        }
+    }
+
+    /// The next store-wide sequence number (nothing queued yet has it).
+    func sequenceHighWater() throws -> UInt64 {
+        try env.read { txn in
+            guard let stored = try txn.get(db.meta, MetaKey.nextSequence) else { return 1 }
+            var r = ByteReader(stored, what: "sequence")
+            return try r.u64()
+        }
+    }
+
     /// Removes the given items; items not queued are ignored.
     func removeReviewItems(_ items: [ReviewItem]) throws {
         guard !items.isEmpty else { return }

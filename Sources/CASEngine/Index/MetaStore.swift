@@ -33,17 +33,21 @@ import Darwin
 /// allows any transaction on any thread to use once the opening transaction
 /// committed).
 final class MetaStore: @unchecked Sendable {
-    static let schemaVersion: UInt32 = 1
+    /// 2: adds `manifest_parents` and `pack_live` (built from the manifests
+    /// and the blob index at the first writable open of a version-1
+    /// environment).
+    static let schemaVersion: UInt32 = 2
 
     /// DBI handles of the named databases.
     struct Databases {
         let meta, blobs, repos, links, blobLinks, manifests, repoRefs, tags, manifestTags,
-            tagHistory, referrers, review, reviewIndex, uploads: MDB_dbi
+            tagHistory, referrers, review, reviewIndex, uploads, manifestParents, packLive: MDB_dbi
     }
 
     static let databaseNames = [
         "meta", "blobs", "repos", "links", "blob_links", "manifests", "repo_refs", "tags",
         "manifest_tags", "tag_history", "referrers", "review", "review_index", "uploads",
+        "manifest_parents", "pack_live",
     ]
 
     let env: LMDBEnvironment
@@ -51,11 +55,11 @@ final class MetaStore: @unchecked Sendable {
 
     /// Opens (creating unless `readOnly`) the environment in `directory`.
     /// `.unsupportedFormat` if the stored schema version is unknown.
-    init(directory: String, mapSize: Int, readOnly: Bool) throws {
+    init(directory: String, mapSize: Int, maxMapSize: Int? = nil, readOnly: Bool) throws {
         if !readOnly, mkdir(directory, 0o755) != 0, errno != EEXIST {
             throw StoreError.posix("mkdir", path: directory, errno: errno)
         }
-        let env = try LMDBEnvironment(path: directory, mapSize: mapSize,
+        let env = try LMDBEnvironment(path: directory, mapSize: mapSize, maxMapSize: maxMapSize,
                                       maxDatabases: Self.databaseNames.count + 2, readOnly: readOnly)
         do {
             let h = try env.openDatabases(Self.databaseNames)
@@ -64,7 +68,8 @@ final class MetaStore: @unchecked Sendable {
                 blobLinks: h["blob_links"]!, manifests: h["manifests"]!, repoRefs: h["repo_refs"]!,
                 tags: h["tags"]!, manifestTags: h["manifest_tags"]!, tagHistory: h["tag_history"]!,
                 referrers: h["referrers"]!, review: h["review"]!, reviewIndex: h["review_index"]!,
-                uploads: h["uploads"]!)
+                uploads: h["uploads"]!, manifestParents: h["manifest_parents"]!,
+                packLive: h["pack_live"]!)
             self.env = env
             try checkSchema()
         } catch {
@@ -82,7 +87,17 @@ final class MetaStore: @unchecked Sendable {
         if let stored {
             var r = ByteReader(stored, what: "schema version")
             let version = try r.u32()
-            guard version == Self.schemaVersion else {
+            if version == 1 && !env.readOnly {
+                try env.write { txn in
+                    try buildParentsIndex(txn)
+                    try rebuildPackLive(txn)
+                    try putSchemaVersion(txn)
+                }
+                return
+            }
+            // A read-only open of version 1 reads everything but the parents
+            // index, which only the (writable) collector uses.
+            guard version == Self.schemaVersion || (version == 1 && env.readOnly) else {
                 throw StoreError(.unsupportedFormat, "metadata schema version \(version) (this build reads \(Self.schemaVersion))")
             }
             return
@@ -90,11 +105,13 @@ final class MetaStore: @unchecked Sendable {
         guard !env.readOnly else {
             throw StoreError(.unsupportedFormat, "metadata has no schema version (never initialised)")
         }
-        try env.write { txn in
-            var w = ByteWriter()
-            w.u32(Self.schemaVersion)
-            try txn.put(db.meta, MetaKey.schemaVersion, w.bytes)
-        }
+        try env.write { txn in try putSchemaVersion(txn) }
+    }
+
+    private func putSchemaVersion(_ txn: LMDBTransaction) throws {
+        var w = ByteWriter()
+        w.u32(Self.schemaVersion)
+        try txn.put(db.meta, MetaKey.schemaVersion, w.bytes)
     }
 
     // MARK: Shared transaction helpers

@@ -58,12 +58,21 @@ struct StorageLayout: Sendable {
     }
 
     /// Creates root, meta/, packs/, uploads/ (0755) if missing and makes the
-    /// new entries durable (fsync of the parent directories).
+    /// new entries durable (fsync of the parent directories, including the
+    /// root's own parent when the root was created: without it a power cut can
+    /// take the whole new root, and every write acknowledged in it, away).
     func createDirectories() throws {
-        try PosixIO.makeDirectory(root)
+        let createdRoot = try PosixIO.makeDirectory(root)
         for dir in [metaDirectory, packsDirectory, uploadsDirectory] {
             try PosixIO.makeDirectory(dir)
         }
         try PosixIO.syncDirectory(root)
+        if createdRoot { try PosixIO.syncDirectory(parentDirectory) }
+    }
+
+    /// The directory holding `root`.
+    var parentDirectory: String {
+        guard let slash = root.lastIndex(of: "/") else { return "." }
+        return slash == root.startIndex ? "/" : String(root[..<slash])
     }
 }

@@ -20,9 +20,14 @@ import Darwin
 
 extension PackStore {
     func read(_ location: BlobLocation, offset: UInt64, length: Int) throws -> [UInt8] {
+        try read(location, file: try descriptorFor(location.packID), offset: offset, length: length)
+    }
+
+    /// As `read`, on a descriptor the caller holds (BlobReader keeps the one
+    /// it opened, so compaction unlinking the pack cannot fail its reads).
+    func read(_ location: BlobLocation, file: OwnedDescriptor, offset: UInt64, length: Int) throws -> [UInt8] {
         guard offset < location.rawLength, length > 0 else { return [] }
         let count = Int(min(UInt64(length), location.rawLength - offset))
-        let file = try descriptorFor(location.packID)
         if location.flags.contains(.lz4) {
             let raw = try LZ4Block.decompress(try readStored(location, file: file), rawLength: Int(location.rawLength))
             return Array(raw[Int(offset)..<(Int(offset) + count)])
@@ -35,19 +40,29 @@ extension PackStore {
     }
 
     func readAll(_ location: BlobLocation) throws -> [UInt8] {
+        try readAll(location, file: try descriptorFor(location.packID))
+    }
+
+    func readAll(_ location: BlobLocation, file: OwnedDescriptor) throws -> [UInt8] {
         guard location.rawLength <= UInt64(Int.max) else { throw StoreError(.limitExceeded, "blob too large to read whole") }
-        return try read(location, offset: 0, length: Int(location.rawLength))
+        return try read(location, file: file, offset: 0, length: Int(location.rawLength))
     }
 
     func duplicateDescriptor(_ location: BlobLocation) throws -> Int32 {
-        let file = try descriptorFor(location.packID)
+        try duplicateDescriptor(try descriptorFor(location.packID))
+    }
+
+    func duplicateDescriptor(_ file: OwnedDescriptor) throws -> Int32 {
         let fd = fcntl(file.fd, F_DUPFD_CLOEXEC, 0)
         guard fd >= 0 else { throw StoreError.posix("dup", path: file.path, errno: errno) }
         return fd
     }
 
     func readHeader(_ location: BlobLocation) throws -> PackRecordHeader {
-        let file = try descriptorFor(location.packID)
+        try readHeader(location, file: try descriptorFor(location.packID))
+    }
+
+    func readHeader(_ location: BlobLocation, file: OwnedDescriptor) throws -> PackRecordHeader {
         let bytes = try PosixIO.readBytes(file.fd, count: PackRecordHeader.size, at: location.recordOffset, path: file.path)
         let header = try PackRecordHeader.decode(bytes)
         guard header.storedLength == location.storedLength, header.rawLength == location.rawLength,

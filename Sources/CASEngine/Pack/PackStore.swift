@@ -34,6 +34,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import Metrics
 
 // @unchecked Sendable: `active` is accessed only under `writeLock`;
 // `nextPackID`, `descriptors` and `report` only under `stateLock`; the other
@@ -42,6 +43,8 @@ final class PackStore: @unchecked Sendable {
     let layout: StorageLayout
     let maxSharedPackSize: UInt64
     let compression: Bool
+    /// fsync timings (nil: not recorded, as in the pack-level tests).
+    let metrics: EngineMetrics?
 
     private struct ActivePack {
         var id: UInt32
@@ -65,8 +68,9 @@ final class PackStore: @unchecked Sendable {
     private var report = PackRecoveryReport()
     static let descriptorCacheLimit = 512
 
-    init(layout: StorageLayout, maxSharedPackSize: UInt64, compression: Bool) throws {
+    init(layout: StorageLayout, maxSharedPackSize: UInt64, compression: Bool, metrics: EngineMetrics? = nil) throws {
         self.layout = layout
+        self.metrics = metrics
         self.maxSharedPackSize = maxSharedPackSize
         self.compression = compression
         try layout.createDirectories()
@@ -274,7 +278,8 @@ final class PackStore: @unchecked Sendable {
             throw error
         }
         do {
-            try PosixIO.fdatasyncFile(fd, path: pack.file.path)
+            try failpoint(.packBeforeSync)
+            try timed(metrics?.fsyncPack) { try PosixIO.fdatasyncFile(fd, path: pack.file.path, site: .packFlush) }
         } catch {
             active = nil // invariant 4: sealed
             throw error
@@ -319,15 +324,22 @@ final class PackStore: @unchecked Sendable {
             let header = PackRecordHeader(flags: .dedicated, digest: digest, storedLength: length,
                                           rawLength: length, payloadCRC: crc)
             try header.encode().withUnsafeBytes { try PosixIO.pwriteFully(fd, $0, at: 0, path: upload.path) }
-            try PosixIO.fsyncFile(fd, path: upload.path)
+            try timed(metrics?.fsyncDedicated) { try PosixIO.fsyncFile(fd, path: upload.path, site: .dedicatedPackFile) }
             let id = try allocatePackID()
             try PosixIO.renameFile(upload.path, layout.packPath(id))
-            try PosixIO.syncDirectory(layout.packsDirectory)
+            try PosixIO.syncDirectory(layout.packsDirectory, site: .dedicatedPackDirectory)
             try PosixIO.syncDirectory(layout.uploadsDirectory)
             return BlobLocation(packID: id, recordOffset: 0, storedLength: length, rawLength: length, flags: .dedicated)
         }
         let fd = upload.detachDescriptor()
         if fd >= 0 { cache(OwnedDescriptor(fd: fd, path: layout.packPath(location.packID)), for: location.packID) }
         return location
+    }
+}
+
+extension PackStore {
+    /// Times an fsync onto `timer` when there is one.
+    func timed(_ timer: Metrics.Timer?, _ body: () throws -> Void) rethrows {
+        if let timer { try EngineMetrics.time(timer, body) } else { try body() }
     }
 }

@@ -8,6 +8,11 @@
 //      stops early only at end of file (returns fewer bytes), a write never
 //      returns short (it throws).
 //   2. Files are created 0644 and directories 0755 (before umask).
+//   3. Every call that changes the disk (open with O_CREAT/O_TRUNC, pwrite,
+//      ftruncate, fsync, fdatasync, rename, unlink, mkdir, directory fsync)
+//      goes through `FaultInjectingIO` when a debug build enabled it (power-loss
+//      tests); otherwise, and always in release builds, straight to `Raw`.
+//      Off, the detour costs one relaxed atomic load. Reads are never diverted.
 
 #if canImport(Glibc)
 import Glibc
@@ -20,12 +25,12 @@ enum PosixIO {
     static let directoryMode: mode_t = 0o755
 
     static func openFile(_ path: String, _ flags: Int32, create: Bool = false) throws -> Int32 {
-        while true {
-            let fd = create ? open(path, flags | O_CLOEXEC, fileMode) : open(path, flags | O_CLOEXEC)
-            if fd >= 0 { return fd }
-            if errno == EINTR { continue }
-            throw StoreError.posix("open", path: path, errno: errno)
+        #if DEBUG
+        if FaultInjectingIO.isEnabled, flags & (O_CREAT | O_TRUNC) != 0 {
+            return try FaultInjectingIO.openFile(path, flags, create: create)
         }
+        #endif
+        return try Raw.openFile(path, flags, create: create)
     }
 
     /// Like `open` but returns nil on ENOENT.
@@ -68,38 +73,32 @@ enum PosixIO {
     }
 
     static func pwriteFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: UInt64, path: String = "") throws {
-        var done = 0
-        while done < bytes.count {
-            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
-            if n > 0 { done += n; continue }
-            if n < 0 && errno == EINTR { continue }
-            throw StoreError.posix("pwrite", path: path, errno: n < 0 ? errno : EIO)
-        }
-    }
-
-    static func fsyncFile(_ fd: Int32, path: String = "") throws {
-        while fsync(fd) != 0 {
-            if errno == EINTR { continue }
-            throw StoreError.posix("fsync", path: path, errno: errno)
-        }
-    }
-
-    static func fdatasyncFile(_ fd: Int32, path: String = "") throws {
-        #if canImport(Glibc)
-        while fdatasync(fd) != 0 {
-            if errno == EINTR { continue }
-            throw StoreError.posix("fdatasync", path: path, errno: errno)
-        }
-        #else
-        try fsyncFile(fd, path: path)
+        #if DEBUG
+        if FaultInjectingIO.isEnabled { return try FaultInjectingIO.pwriteFully(fd, bytes, at: offset, path: path) }
         #endif
+        try Raw.pwriteFully(fd, bytes, at: offset, path: path)
+    }
+
+    /// `site` names the call for power-loss tests that remove one sync on purpose.
+    static func fsyncFile(_ fd: Int32, path: String = "", site: SyncSite? = nil) throws {
+        #if DEBUG
+        if FaultInjectingIO.isEnabled { return try FaultInjectingIO.syncFile(fd, path: path, data: false, site: site) }
+        #endif
+        try Raw.fsyncFile(fd, path: path)
+    }
+
+    static func fdatasyncFile(_ fd: Int32, path: String = "", site: SyncSite? = nil) throws {
+        #if DEBUG
+        if FaultInjectingIO.isEnabled { return try FaultInjectingIO.syncFile(fd, path: path, data: true, site: site) }
+        #endif
+        try Raw.fdatasyncFile(fd, path: path)
     }
 
     static func truncateFile(_ fd: Int32, to length: UInt64, path: String = "") throws {
-        while ftruncate(fd, off_t(length)) != 0 {
-            if errno == EINTR { continue }
-            throw StoreError.posix("ftruncate", path: path, errno: errno)
-        }
+        #if DEBUG
+        if FaultInjectingIO.isEnabled { return try FaultInjectingIO.truncateFile(fd, to: length, path: path) }
+        #endif
+        try Raw.truncateFile(fd, to: length, path: path)
     }
 
     static func fileSize(_ fd: Int32, path: String = "") throws -> UInt64 {
@@ -109,27 +108,36 @@ enum PosixIO {
     }
 
     static func renameFile(_ from: String, _ to: String) throws {
-        guard rename(from, to) == 0 else { throw StoreError.posix("rename", path: "\(from) -> \(to)", errno: errno) }
+        #if DEBUG
+        if FaultInjectingIO.isEnabled { return try FaultInjectingIO.renameFile(from, to) }
+        #endif
+        try Raw.renameFile(from, to)
     }
 
     /// Returns false when the file did not exist.
     @discardableResult
     static func unlinkFile(_ path: String) throws -> Bool {
-        if unlink(path) == 0 { return true }
-        if errno == ENOENT { return false }
-        throw StoreError.posix("unlink", path: path, errno: errno)
+        #if DEBUG
+        if FaultInjectingIO.isEnabled { return try FaultInjectingIO.unlinkFile(path) }
+        #endif
+        return try Raw.unlinkFile(path)
     }
 
-    static func makeDirectory(_ path: String) throws {
-        if mkdir(path, directoryMode) == 0 || errno == EEXIST { return }
-        throw StoreError.posix("mkdir", path: path, errno: errno)
+    /// Returns false when the directory existed already.
+    @discardableResult
+    static func makeDirectory(_ path: String) throws -> Bool {
+        #if DEBUG
+        if FaultInjectingIO.isEnabled { return try FaultInjectingIO.makeDirectory(path) }
+        #endif
+        return try Raw.makeDirectory(path)
     }
 
     /// fsync of a directory: makes creations, renames and unlinks in it durable.
-    static func syncDirectory(_ path: String) throws {
-        let fd = try openFile(path, O_RDONLY | O_DIRECTORY)
-        defer { closeFile(fd) }
-        try fsyncFile(fd, path: path)
+    static func syncDirectory(_ path: String, site: SyncSite? = nil) throws {
+        #if DEBUG
+        if FaultInjectingIO.isEnabled { return try FaultInjectingIO.syncDirectory(path, site: site) }
+        #endif
+        try Raw.syncDirectory(path)
     }
 
     /// Entry names of a directory, without `.` and `..`.
@@ -149,6 +157,75 @@ enum PosixIO {
             if name != "." && name != ".." { names.append(name) }
         }
         return names
+    }
+
+    /// The system calls themselves, never diverted (FaultInjectingIO uses them).
+    enum Raw {
+        static func openFile(_ path: String, _ flags: Int32, create: Bool = false) throws -> Int32 {
+            while true {
+                let fd = create ? open(path, flags | O_CLOEXEC, fileMode) : open(path, flags | O_CLOEXEC)
+                if fd >= 0 { return fd }
+                if errno == EINTR { continue }
+                throw StoreError.posix("open", path: path, errno: errno)
+            }
+        }
+
+        static func pwriteFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: UInt64, path: String = "") throws {
+            var done = 0
+            while done < bytes.count {
+                let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+                if n > 0 { done += n; continue }
+                if n < 0 && errno == EINTR { continue }
+                throw StoreError.posix("pwrite", path: path, errno: n < 0 ? errno : EIO)
+            }
+        }
+
+        static func fsyncFile(_ fd: Int32, path: String = "") throws {
+            while fsync(fd) != 0 {
+                if errno == EINTR { continue }
+                throw StoreError.posix("fsync", path: path, errno: errno)
+            }
+        }
+
+        static func fdatasyncFile(_ fd: Int32, path: String = "") throws {
+            #if canImport(Glibc)
+            while fdatasync(fd) != 0 {
+                if errno == EINTR { continue }
+                throw StoreError.posix("fdatasync", path: path, errno: errno)
+            }
+            #else
+            try fsyncFile(fd, path: path)
+            #endif
+        }
+
+        static func truncateFile(_ fd: Int32, to length: UInt64, path: String = "") throws {
+            while ftruncate(fd, off_t(length)) != 0 {
+                if errno == EINTR { continue }
+                throw StoreError.posix("ftruncate", path: path, errno: errno)
+            }
+        }
+
+        static func renameFile(_ from: String, _ to: String) throws {
+            guard rename(from, to) == 0 else { throw StoreError.posix("rename", path: "\(from) -> \(to)", errno: errno) }
+        }
+
+        static func unlinkFile(_ path: String) throws -> Bool {
+            if unlink(path) == 0 { return true }
+            if errno == ENOENT { return false }
+            throw StoreError.posix("unlink", path: path, errno: errno)
+        }
+
+        static func makeDirectory(_ path: String) throws -> Bool {
+            if mkdir(path, directoryMode) == 0 { return true }
+            if errno == EEXIST { return false }
+            throw StoreError.posix("mkdir", path: path, errno: errno)
+        }
+
+        static func syncDirectory(_ path: String) throws {
+            let fd = try openFile(path, O_RDONLY | O_DIRECTORY)
+            defer { closeFile(fd) }
+            try fsyncFile(fd, path: path)
+        }
     }
 }
 

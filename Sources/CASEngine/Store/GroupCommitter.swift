@@ -38,7 +38,10 @@ final class GroupCommitter: @unchecked Sendable {
     /// Successful batches and the entries they carried (read with `statistics`).
     private var committedBatches = 0, committedEntries = 0
 
-    init(packs: PackStore, meta: MetaStore, clock: @escaping @Sendable () -> UInt64) {
+    private let metrics: EngineMetrics?
+
+    init(packs: PackStore, meta: MetaStore, clock: @escaping @Sendable () -> UInt64, metrics: EngineMetrics? = nil) {
+        self.metrics = metrics
         self.packs = packs
         self.meta = meta
         self.clock = clock
@@ -102,6 +105,7 @@ final class GroupCommitter: @unchecked Sendable {
     }
 
     private func write(_ entries: [Entry]) throws -> [BlobRecord] {
+        metrics?.groupCommitBlobs.record(entries.count)
         let locations = try packs.appendBatch(entries.map { (digest: $0.digest, bytes: $0.bytes) })
         let rows = zip(entries, locations).map { (digest: $0.digest, location: $1, linkTo: $0.linkTo) }
         return try meta.commitBlobs(rows, now: clock())

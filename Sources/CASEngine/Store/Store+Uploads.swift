@@ -10,6 +10,9 @@
 //      is dropped at open.
 //   2. Appends must start at the session's current length (`.outOfOrder`).
 //   3. Commit verifies size and digest before anything becomes visible.
+//   4. An offset is durable once `syncUpload` (the HTTP layer calls it before
+//      answering a PATCH) or the commit returned; `appendUpload` alone only
+//      writes (many appends per request, one sync).
 
 import Foundation
 
@@ -82,6 +85,18 @@ extension Store {
         }
     }
 
+    /// Makes the session's bytes durable (fdatasync) and returns its status:
+    /// the offset a client is told after a PATCH survives power loss
+    /// (`UploadStatus.offset`). Appends alone are not durable; commit syncs too.
+    public func syncUpload(id: String, repository: String) throws -> UploadStatus {
+        try checkWritable()
+        return try withSession(id, repository: repository) { s in
+            try failpoint(.uploadBeforeSync)
+            try EngineMetrics.time(metrics.fsyncUpload) { try s.file.sync() }
+            return UploadStatus(id: id, repository: repository, offset: s.file.length, startedAt: s.record.startedAt)
+        }
+    }
+
     public func commitUpload(id: String, repository: String, digest: BlobDigest, expectedSize: UInt64? = nil) throws -> BlobInfo {
         try checkWritable()
         return try withSession(id, repository: repository) { s in
@@ -96,8 +111,10 @@ extension Store {
                 throw StoreError(.digestMismatch, "upload hashes to \(actual), not \(digest)")
             }
             let record: BlobRecord
-            if let existing = try meta.blob(digest) {
-                _ = try meta.link(repository: repository, digest: digest, now: now)
+            try failpoint(.dedupeAfterCheck)
+            // Dedupe is the link transaction (Store invariant 4): the upload
+            // file is dropped only once the existing blob is linked.
+            if let existing = try meta.linkExisting(repository: repository, digest: digest, now: now) {
                 record = existing
                 discard(s)
             } else if length <= UInt64(options.smallBlobThreshold) {
@@ -108,7 +125,9 @@ extension Store {
                 let location = try packs.commitDedicated(s.file, digest: digest)
                 s.isClosed = true
                 sessions.remove(id)
+                try failpoint(.commitAfterRename)
                 record = try meta.commitBlobs([(digest: digest, location: location, linkTo: repository)], now: now)[0]
+                try failpoint(.commitAfterIndex)
                 if record.location != location {
                     // Lost a race with a concurrent commit of the same content:
                     // our pack was never indexed, so nobody can be reading it.

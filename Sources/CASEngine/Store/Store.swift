@@ -10,6 +10,17 @@
 //   2. Repository names and tags are validated by the caller (OCIModel); the
 //      engine rejects only empty strings and NUL bytes (`.invalidArgument`).
 //   3. A blob whose bytes do not hash to its declared digest is never indexed.
+//   4. What GC never takes (RECOVERY.md): every decision that lets a client
+//      rely on a stored blob — dedupe (storeSmall, commitUpload), mount,
+//      HEAD/GET of a zero-ref blob, manifest PUT — is re-checked in the one
+//      LMDB write transaction that acts on it, so it is ordered with the
+//      collector's own transactional re-check: either the collector removed
+//      the blob first (and the caller stores it again or answers 404) or it
+//      sees the refreshed grace period / new reference and keeps it.
+//   5. A reader opens its pack descriptor after looking the blob up and keeps
+//      it for the reader's life; if compaction moved the record and unlinked
+//      the old pack in between, the lookup is repeated (the index names the
+//      new copy before the old pack is unlinked).
 
 import Foundation
 import Synchronization
@@ -22,6 +33,7 @@ public final class Store: Sendable {
     let committer: GroupCommitter
     let sessions = UploadSessions()
     let format: FormatFile
+    let metrics: EngineMetrics
     /// Facts about what open() found and repaired (torn tails, orphan uploads).
     public let recovery: RecoveryReport
     private let lock: Mutex<RootLockBox?>
@@ -40,10 +52,13 @@ public final class Store: Sendable {
         self.layout = layout
         self.options = options
         self.clock = clock
+        self.metrics = EngineMetrics(factory: options.metricsFactory)
         self.format = try FormatFile.loadOrCreate(at: layout.formatFile, directory: layout.root, now: clock())
-        self.meta = try MetaStore(directory: layout.metaDirectory, mapSize: options.metadataMapSize, readOnly: options.readOnly)
-        self.packs = try PackStore(layout: layout, maxSharedPackSize: options.maxSharedPackSize, compression: options.compression)
-        self.committer = GroupCommitter(packs: packs, meta: meta, clock: clock)
+        self.meta = try MetaStore(directory: layout.metaDirectory, mapSize: options.metadataMapSize,
+                                    maxMapSize: options.metadataMaxMapSize, readOnly: options.readOnly)
+        self.packs = try PackStore(layout: layout, maxSharedPackSize: options.maxSharedPackSize, compression: options.compression,
+                                   metrics: metrics)
+        self.committer = GroupCommitter(packs: packs, meta: meta, clock: clock, metrics: metrics)
         self.lock = Mutex(lockBox)
         self.recovery = try Store.recoverUploads(packs: packs, meta: meta, readOnly: options.readOnly,
                                                  packReport: packs.recoveryReport)
@@ -90,50 +105,73 @@ public final class Store: Sendable {
     /// mounted) or is a manifest of the repository.
     public func stat(_ digest: BlobDigest, in repository: String) throws -> BlobInfo? {
         try checkOpen()
-        guard try isAvailable(digest, in: repository) else { return nil }
-        guard let info = try stat(digest) else { return nil }
-        if info.refcount == 0 { touch(digest, in: repository) }
-        return info
+        guard let record = try seen(digest, in: repository) else { return nil }
+        return BlobInfo(digest: digest, size: record.location.rawLength, refcount: record.refcount)
     }
 
-    /// A client that saw a zero-ref blob exists (HEAD/GET) may reference it in
-    /// its next manifest instead of uploading it again: restart the blob's
-    /// grace period (DESIGN.md "References and GC") by refreshing the link.
-    /// Only zero-ref blobs pay this write; best effort (a read-only store or a
-    /// failed write only shortens the window, GC re-checks refcounts anyway).
-    func touch(_ digest: BlobDigest, in repository: String) {
-        guard !options.readOnly else { return }
-        _ = try? meta.link(repository: repository, digest: digest, now: now)
-    }
-
-    func isAvailable(_ digest: BlobDigest, in repository: String) throws -> Bool {
-        try meta.isLinked(repository: repository, digest: digest)
-            || meta.manifest(repository: repository, digest: digest) != nil
+    /// The record of a blob available in `repository`, as a client is about
+    /// to be told it exists (HEAD/GET). A client that saw a zero-ref blob may
+    /// reference it in its next manifest instead of uploading it again, so
+    /// its grace period restarts (DESIGN.md "References and GC") — in the
+    /// write transaction that re-checks it is still there (invariant 4): the
+    /// answer is given only after that commit. Only zero-ref blobs pay the
+    /// write. A read-only store runs no collector and skips it.
+    func seen(_ digest: BlobDigest, in repository: String) throws -> BlobRecord? {
+        guard let record = try meta.availableBlob(repository: repository, digest: digest) else { return nil }
+        guard record.refcount == 0, !options.readOnly else { return record }
+        try failpoint(.statAfterCheck)
+        return try meta.refreshIfAvailable(repository: repository, digest: digest, now: now)
     }
 
     /// Opens the blob for reading; `repository` nil means global.
     /// Throws `.blobUnknown` when absent (or not in the repository).
     public func openBlob(_ digest: BlobDigest, in repository: String?) throws -> BlobReader {
         try checkOpen()
-        if let repository, try !isAvailable(digest, in: repository) {
-            throw StoreError(.blobUnknown, "blob \(digest) is not in repository \(repository)")
+        let opened = try openRecord(\.location) {
+            if let repository { return try seen(digest, in: repository) }
+            return try meta.blob(digest)
         }
-        guard let record = try meta.blob(digest) else {
+        guard let (record, file) = opened else {
+            if let repository { throw StoreError(.blobUnknown, "blob \(digest) is not in repository \(repository)") }
             throw StoreError(.blobUnknown, "blob \(digest) is not stored")
         }
-        try checkHeader(record.location, digest: digest)
-        if let repository, record.refcount == 0 { touch(digest, in: repository) }
-        return BlobReader(digest: digest, location: record.location, packs: packs)
+        try checkHeader(record.location, file: file, digest: digest)
+        return BlobReader(digest: digest, location: record.location, file: file, packs: packs)
+    }
+
+    /// Looks the blob up with `lookup` and opens its pack (invariant 5): when
+    /// the pack is gone, compaction moved the record first, so look again.
+    func openRecord<R>(_ location: (R) -> BlobLocation, _ lookup: () throws -> R?) throws -> (R, OwnedDescriptor)? {
+        var attempts = 0
+        while true {
+            guard let record = try lookup() else { return nil }
+            try failpoint(.readAfterLookup)
+            do {
+                return (record, try packs.descriptorFor(location(record).packID))
+            } catch let e as StoreError where e.code == .blobUnknown && attempts < 16 {
+                attempts += 1
+            }
+        }
     }
 
     /// Links an existing blob into `repository`. `from` nil: anonymous mount
-    /// (any repository's blob). Returns nil when the blob is not available.
+    /// (any repository's blob: callers enforcing access rules pass the
+    /// source they checked, see `repositoriesLinking`). Returns nil when the
+    /// blob is not available. The check and the link are one transaction.
     public func mountBlob(_ digest: BlobDigest, into repository: String, from: String?) throws -> BlobInfo? {
         try checkWritable()
         try Store.checkName(repository, "repository")
-        if let from, try !isAvailable(digest, in: from) { return nil }
-        guard try meta.link(repository: repository, digest: digest, now: now) else { return nil }
-        return try stat(digest)
+        try failpoint(.mountAfterCheck)
+        guard let record = try meta.linkExisting(repository: repository, digest: digest, from: from, now: now) else { return nil }
+        return BlobInfo(digest: digest, size: record.location.rawLength, refcount: record.refcount)
+    }
+
+    /// Repositories the blob is linked into (uploaded or mounted), in byte
+    /// order, at most `limit`: the candidates of an anonymous mount, which the
+    /// HTTP layer filters by what the requester may pull.
+    public func repositoriesLinking(_ digest: BlobDigest, limit: Int) throws -> [String] {
+        try checkOpen()
+        return try meta.repositoriesLinking(digest, limit: limit)
     }
 
     /// Removes the repository's link to the blob. Throws `.blobUnknown`.
@@ -158,9 +196,16 @@ public final class Store: Sendable {
     }
 
     /// Indexes verified small content, deduplicating against what is stored.
+    /// Dedupe is the link transaction itself (invariant 4): linked there, the
+    /// blob cannot have been collected in between; not indexed, the bytes are
+    /// committed (the group commit dedupes again in its own transaction).
+    /// Without a repository (manifest bytes) the caller's own transaction
+    /// re-checks the record (MetaStore.putManifest returns false).
     func storeSmall(_ bytes: [UInt8], digest: BlobDigest, linkTo repository: String?) throws -> BlobRecord {
-        if let existing = try meta.blob(digest) {
-            if let repository { _ = try meta.link(repository: repository, digest: digest, now: now) }
+        try failpoint(.dedupeAfterCheck)
+        if let repository {
+            if let existing = try meta.linkExisting(repository: repository, digest: digest, now: now) { return existing }
+        } else if let existing = try meta.blob(digest) {
             return existing
         }
         return try committer.commit([.init(digest: digest, bytes: bytes, linkTo: repository)])[0]
@@ -181,17 +226,24 @@ public final class Store: Sendable {
         guard actual == digest else {
             throw StoreError(.digestMismatch, "manifest hashes to \(actual), not \(digest)")
         }
-        let record = try storeSmall(bytes, digest: digest, linkTo: nil)
-        try meta.putManifest(repository: repository, digest: digest, location: record.location,
-                             edges: edges, tags: tags, now: now)
+        // The metadata transaction re-checks that the bytes are still
+        // indexed; if the collector took them in between (a zero-ref blob past
+        // its grace period), store them again.
+        for _ in 0..<8 {
+            _ = try storeSmall(bytes, digest: digest, linkTo: nil)
+            try failpoint(.manifestAfterBytes)
+            if try meta.putManifest(repository: repository, digest: digest, edges: edges, tags: tags, now: now) { return }
+        }
+        throw StoreError(.io, "manifest \(digest): its bytes were collected repeatedly while being stored")
     }
 
     public func manifest(repository: String, digest: BlobDigest) throws -> StoredManifest? {
         try checkOpen()
-        guard let record = try meta.manifest(repository: repository, digest: digest) else { return nil }
+        let opened = try openRecord(\.location) { try meta.manifest(repository: repository, digest: digest) }
+        guard let (record, file) = opened else { return nil }
         // Manifests are small and served whole: re-hash them on every read so
         // a damaged record is an error, never content.
-        let bytes = try packs.readAll(record.location)
+        let bytes = try packs.readAll(record.location, file: file)
         let actual = BlobDigest.compute(bytes, digest.algorithm)
         guard actual == digest else {
             throw StoreError(.corrupt, "manifest \(digest) in pack \(record.location.packID) @\(record.location.recordOffset) hashes to \(actual)")
@@ -264,7 +316,11 @@ public final class Store: Sendable {
     /// The record header must pass its CRC, match the index and name `digest`
     /// before any of the record's bytes are served.
     func checkHeader(_ location: BlobLocation, digest: BlobDigest) throws {
-        let header = try packs.readHeader(location)
+        try checkHeader(location, file: try packs.descriptorFor(location.packID), digest: digest)
+    }
+
+    func checkHeader(_ location: BlobLocation, file: OwnedDescriptor, digest: BlobDigest) throws {
+        let header = try packs.readHeader(location, file: file)
         guard header.digest == digest else {
             throw StoreError(.corrupt, "pack \(location.packID) @\(location.recordOffset) holds \(header.digest), index says \(digest)")
         }
@@ -290,19 +346,23 @@ final class RootLockBox: Sendable {
 
 /// A readable blob.
 ///
-/// Thread safety: immutable; reads are preads on the pack layer's shared
-/// descriptors, safe from any thread.
+/// Thread safety: immutable; reads are preads on the descriptor it holds,
+/// safe from any thread.
 public final class BlobReader: Sendable {
     public let digest: BlobDigest
     /// Original (uncompressed) size.
     public let size: UInt64
     let location: BlobLocation
+    /// Held for the reader's life: reads keep working if the pack is
+    /// unlinked meanwhile (compaction, GC of a blob that lost its last holder).
+    let file: OwnedDescriptor
     let packs: PackStore
 
-    init(digest: BlobDigest, location: BlobLocation, packs: PackStore) {
+    init(digest: BlobDigest, location: BlobLocation, file: OwnedDescriptor, packs: PackStore) {
         self.digest = digest
         self.size = location.rawLength
         self.location = location
+        self.file = file
         self.packs = packs
     }
 
@@ -311,26 +371,37 @@ public final class BlobReader: Sendable {
     /// stored compressed (use `read`).
     public func makeDescriptor() throws -> (fd: Int32, offset: UInt64)? {
         if location.flags.contains(.lz4) { return nil }
-        return (try packs.duplicateDescriptor(location), location.payloadOffset)
+        return (try packs.duplicateDescriptor(file), location.payloadOffset)
     }
 
     /// Original bytes `offset ..< offset+length` (clamped to the end).
     public func read(offset: UInt64, length: Int) throws -> [UInt8] {
-        try packs.read(location, offset: offset, length: length)
+        try packs.read(location, file: file, offset: offset, length: length)
     }
 }
 
 extension Store {
     /// Benchmarks only: indexes synthetic entries (no pack bytes behind them)
-    /// so digest lookups can be measured over a large index quickly. Never
-    /// call this on a store that serves data.
+    /// so digest lookups and GC passes can be measured over a large index
+    /// quickly. `referenced`: the entries hold refcount 1 and queue nothing
+    /// (live data); otherwise they are zero-ref garbage queued for review.
+    /// Never call this on a store that serves data.
     @_spi(Benchmarks)
-    public func _indexForBenchmark(_ digests: [BlobDigest]) throws {
+    public func _indexForBenchmark(_ digests: [BlobDigest], referenced: Bool = false) throws {
         let rows = digests.enumerated().map { i, d in
             (digest: d, location: BlobLocation(packID: UInt32.max, recordOffset: UInt64(i) * 4224,
                                               storedLength: 4096, rawLength: 4096, flags: []),
              linkTo: String?.none)
         }
-        _ = try meta.commitBlobs(rows, now: now)
+        guard referenced else {
+            _ = try meta.commitBlobs(rows, now: now)
+            return
+        }
+        try meta.env.write { txn in
+            for r in rows {
+                try meta.putBlob(txn, r.digest, BlobRecord(location: r.location, refcount: 1, zeroedAt: 0, createdAt: now))
+                try meta.adjustPackLive(txn, r.location, added: true)
+            }
+        }
     }
 }

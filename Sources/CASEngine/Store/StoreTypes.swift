@@ -2,6 +2,8 @@
 //
 // Thread safety: value types, Sendable.
 
+import Metrics
+
 /// Tuning and policy for one store; the regctl layer fills it from config.yml.
 public struct StoreOptions: Sendable {
     /// Blobs of at most this many bytes are appended to a shared pack with group
@@ -11,18 +13,20 @@ public struct StoreOptions: Sendable {
     public var maxSharedPackSize: UInt64 = 1 << 30
     /// Try LZ4 on small blobs (kept only when it saves at least 1/8).
     public var compression: Bool = true
-    /// LMDB map size: virtual address space reserved for metadata.
-    public var metadataMapSize: Int = 64 << 30
+    /// Initial LMDB map size: virtual address space reserved for metadata.
+    /// The map doubles when full, up to `metadataMaxMapSize`.
+    public var metadataMapSize: Int = 1 << 30
+    /// Ceiling of the map's growth; a write past it fails `.limitExceeded`.
+    public var metadataMaxMapSize: Int = 4 << 40
     /// Reject every write with `.readOnly`.
     public var readOnly: Bool = false
-    /// Seconds a blob must stay at refcount 0 before GC may collect it.
-    public var zeroRefGracePeriod: UInt64 = 24 * 3600
-    /// Seconds a repository→blob link (upload/mount without a manifest yet) protects its blob.
-    public var linkGracePeriod: UInt64 = 24 * 3600
     /// Upper bound on concurrently open upload sessions.
     public var maxUploadSessions: Int = 10_000
     /// Upper bound on one upload's size in bytes (nil: unbounded).
     public var maxUploadSize: UInt64? = nil
+
+    /// Where the engine's metrics go (nil: the global MetricsSystem factory).
+    public var metricsFactory: (any MetricsFactory)? = nil
 
     public init() {}
 }

@@ -8,12 +8,18 @@ extension RegistryConfiguration {
         public var compression = true
         public var gc = GC()
         public var limits = Limits()
+        public var metadata = Metadata()
+
+        /// `berth.metadata`: the LMDB map (initial size, growth ceiling), bytes.
+        public struct Metadata: Sendable, Equatable {
+            public var mapSize = 1 << 30
+            public var maxMapSize = 4 << 40
+            public init() {}
+        }
 
         public struct GC: Sendable, Equatable {
             /// Seconds a zero-ref blob is kept before collection (24h).
             public var gracePeriod: TimeInterval = 24 * 3600
-            /// Seconds an unreferenced link is kept (24h).
-            public var linkGracePeriod: TimeInterval = 24 * 3600
             public var deleteUntagged = false
             /// Seconds a manifest must stay untagged before deletion (1h).
             public var untaggedDelay: TimeInterval = 3600
@@ -53,7 +59,6 @@ extension RegistryConfiguration.Berth {
         compression = try reader.bool("compression") ?? true
         let gcReader = try reader.section("gc")
         gc.gracePeriod = try Self.duration(gcReader, "graceperiod") ?? gc.gracePeriod
-        gc.linkGracePeriod = try Self.duration(gcReader, "linkgraceperiod") ?? gc.linkGracePeriod
         gc.deleteUntagged = try gcReader.bool("deleteuntagged") ?? false
         gc.untaggedDelay = try Self.duration(gcReader, "untaggeddelay") ?? gc.untaggedDelay
         gc.interval = try Self.duration(gcReader, "interval") ?? gc.interval
@@ -69,6 +74,13 @@ extension RegistryConfiguration.Berth {
         limits.bodyStallTimeout = try Self.duration(limitsReader, "bodystalltimeout") ?? limits.bodyStallTimeout
         limits.tlsReloadInterval = try Self.duration(limitsReader, "tlsreloadinterval") ?? limits.tlsReloadInterval
         try limitsReader.finish()
+        let metaReader = try reader.section("metadata")
+        metadata.mapSize = try Self.positive(metaReader, "mapsize") ?? metadata.mapSize
+        metadata.maxMapSize = try Self.positive(metaReader, "maxmapsize") ?? max(metadata.maxMapSize, metadata.mapSize)
+        guard metadata.maxMapSize >= metadata.mapSize else {
+            throw ConfigurationError.invalid(metaReader.keyPath("maxmapsize"), "must be at least berth.metadata.mapsize")
+        }
+        try metaReader.finish()
         try reader.finish()
     }
 

@@ -17,12 +17,8 @@ extension RegistryHandler {
         let store = self.store
         if let mount = request.query["mount"] {
             let digest = try blobDigest(mount)
-            let from = request.query["from"]
-            // An invalid `from` cannot hold the blob: fall back to a new session.
-            if from.map(RepositoryName.isValid) ?? true {
-                if let info = try await io({ try store.mountBlob(digest, into: name, from: from) }) {
-                    return blobCreated(request, name: name, digest: info.digest)
-                }
+            if let info = try await mountBlob(request, digest: digest, into: name) {
+                return blobCreated(request, name: name, digest: info.digest)
             }
         }
         if let digestParam = request.query["digest"] {
@@ -57,6 +53,34 @@ extension RegistryHandler {
         return response
     }
 
+    /// Candidates an anonymous mount (`mount` without `from`) checks for pull access.
+    static let anonymousMountCandidates = 64
+
+    /// A mount with `from` (the authorizer checked pull on `from`), or an
+    /// anonymous one, which takes the blob only from a repository the
+    /// requester may pull: each candidate is put to the authorizer as a
+    /// `HEAD /v2/<candidate>/blobs/<digest>` with the request's credentials.
+    /// nil: not mounted, the caller starts a normal upload session (202).
+    func mountBlob(_ request: Request, digest: BlobDigest, into name: String) async throws -> BlobInfo? {
+        let store = self.store
+        if let from = request.query["from"] {
+            // An invalid `from` cannot hold the blob: fall back to a new session.
+            guard RepositoryName.isValid(from) else { return nil }
+            return try await io { try store.mountBlob(digest, into: name, from: from) }
+        }
+        let candidates = try await ioRead { try store.repositoriesLinking(digest, limit: Self.anonymousMountCandidates) }
+        for source in candidates where await mayPull(request, repository: source, digest: digest) {
+            if let info = try await io({ try store.mountBlob(digest, into: name, from: source) }) { return info }
+        }
+        return nil
+    }
+
+    private func mayPull(_ request: Request, repository: String, digest: BlobDigest) async -> Bool {
+        let probe = AuthorizationRequest(method: .HEAD, route: .blob(name: repository, digest: digest.description),
+                                         query: QueryParameters(nil), headers: request.headers, peer: request.peer)
+        return await authorizer.authorize(probe) == .allow
+    }
+
     func uploadStatus(_ request: Request, name: String, id: String) async throws -> HTTPResponse {
         try checkUploadID(id)
         let store = self.store
@@ -81,11 +105,9 @@ extension RegistryHandler {
         }
         let status: UploadStatus
         do {
-            if let s = try await appendBody(request, name: name, id: id, offset: offset) {
-                status = s
-            } else {
-                status = try await io { try store.uploadStatus(id: id, repository: name) }
-            }
+            _ = try await appendBody(request, name: name, id: id, offset: offset)
+            // 202 tells the client its bytes are stored: make them durable first.
+            status = try await io { try store.syncUpload(id: id, repository: name) }
         } catch let e as StoreError where e.code == .outOfOrder {
             let current = try await io { try store.uploadStatus(id: id, repository: name) }
             throw rangeError(request, name: name, status: current)

@@ -21,6 +21,8 @@ public protocol RegistryStore: Sendable {
     func stat(_ digest: BlobDigest, in repository: String) throws -> BlobInfo?
     func openBlobContent(_ digest: BlobDigest, in repository: String?) throws -> any BlobContent
     func mountBlob(_ digest: BlobDigest, into repository: String, from: String?) throws -> BlobInfo?
+    /// Repositories the blob is linked into, at most `limit` (anonymous mount candidates).
+    func repositoriesLinking(_ digest: BlobDigest, limit: Int) throws -> [String]
     func deleteBlob(_ digest: BlobDigest, in repository: String) throws
 
     /// Verifies and stores a whole small blob in one call, linked into the repository.
@@ -28,6 +30,8 @@ public protocol RegistryStore: Sendable {
     func startUpload(repository: String) throws -> UploadStatus
     func uploadStatus(id: String, repository: String) throws -> UploadStatus
     func appendUpload(id: String, repository: String, offset: UInt64?, _ bytes: UnsafeRawBufferPointer) throws -> UploadStatus
+    /// Makes the session's bytes durable; called before a PATCH is answered.
+    func syncUpload(id: String, repository: String) throws -> UploadStatus
     func commitUpload(id: String, repository: String, digest: BlobDigest, expectedSize: UInt64?) throws -> BlobInfo
     func cancelUpload(id: String, repository: String) throws
 

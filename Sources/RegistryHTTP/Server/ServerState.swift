@@ -21,6 +21,7 @@ final class ServerState: Sendable {
         var listeners: [any Channel] = []
         var connections: [Int: (channel: any Channel, busy: Bool)] = [:]
         var nextID = 0
+        var finished = 0
         var shuttingDown = false
     }
 
@@ -28,6 +29,10 @@ final class ServerState: Sendable {
 
     var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
     var connectionCount: Int { state.withLock { $0.connections.count } }
+    /// Connections (and HTTP/2 streams) whose serving task has ended, ever.
+    /// A test hook: once it moves past a connection, that connection's
+    /// handler has returned, so whatever it stored (or not) is settled.
+    var finishedConnectionCount: Int { state.withLock { $0.finished } }
 
     func listening(port: Int, debugPort: Int?, listeners: [any Channel]) {
         let (waiters, close) = state.withLock { s in
@@ -77,7 +82,9 @@ final class ServerState: Sendable {
     }
 
     func remove(_ id: Int) {
-        _ = state.withLock { $0.connections.removeValue(forKey: id) }
+        state.withLock { s in
+            if s.connections.removeValue(forKey: id) != nil { s.finished += 1 }
+        }
     }
 
     /// Marks the connection busy/idle; returns false when it goes idle during

@@ -63,14 +63,17 @@ final class RegistryProcess {
     /// `environment` adds or overrides `REGISTRY_*` settings.
     static func start(
         _ kind: Kind = .underTest, storageRoot: URL? = nil, environment: [String: String] = [:],
-        readinessTimeout: TimeInterval = 15, tlsCA: String? = nil, configFile: URL? = nil
+        readinessTimeout: TimeInterval = 15, tlsCA: String? = nil, configFile: URL? = nil, avoidingPort: Int? = nil
     ) throws -> RegistryProcess {
         let fm = FileManager.default
         let directory = fm.temporaryDirectory.appendingPathComponent("berth-interoptests-\(UUID().uuidString)")
         let root = storageRoot ?? directory.appendingPathComponent("storage")
         try fm.createDirectory(at: directory, withIntermediateDirectories: true)
         try fm.createDirectory(at: root, withIntermediateDirectories: true)
-        let port = try FreePort.pick()
+        // A restart never reuses the previous port: a client still holding the
+        // old endpoint must find nothing there.
+        var port = try FreePort.pick()
+        while port == avoidingPort { port = try FreePort.pick() }
         var env = [
             "REGISTRY_HTTP_ADDR": "127.0.0.1:\(port)",
             "REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY": root.path,
@@ -153,6 +156,14 @@ final class RegistryProcess {
     /// Sends a signal to the server process (SIGHUP: reload the configuration).
     func signal(_ sig: Int32) {
         kill(process.processIdentifier, sig)
+    }
+
+    /// SIGKILL, as a crash: no shutdown, nothing flushed. Returns once the
+    /// process is reaped; `stop()` then only removes the scratch directory.
+    func kill9() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
     }
 
     /// The server's stdout and stderr so far (for failure messages).

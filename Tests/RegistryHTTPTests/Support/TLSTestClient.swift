@@ -7,6 +7,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import Synchronization
 @testable import RegistryHTTP
 
 /// A CA, a server certificate for 127.0.0.1/localhost and a client certificate, in a temp dir.
@@ -154,20 +155,40 @@ final class TLSTestConnection {
         return c
     }
 
-    /// Connects (TLS handshake included), runs `body`, closes.
+    /// Connects (TLS handshake included), runs `body`, closes. When the
+    /// connection fails, throws the first error the pipeline saw (the TLS
+    /// handshake failure or alert) rather than whatever the request's write
+    /// or read ran into after it ("I/O on closed channel" under load).
     static func with<T: Sendable>(port: Int, _ configuration: TLSConfiguration,
                                   _ body: (TLSTestConnection) async throws -> T) async throws -> T {
         let context = try NIOSSLContext(configuration: configuration)
+        let recorder = FirstErrorRecorder()
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { ch in
                 ch.eventLoop.makeCompletedFuture {
                     try ch.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: "localhost"))
+                    try ch.pipeline.syncOperations.addHandler(recorder)
                     try ch.pipeline.syncOperations.addHTTPClientHandlers()
                     return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: ch)
                 }
             }
-        return try await channel.executeThenClose { inbound, outbound in
-            try await body(TLSTestConnection(inbound, outbound, channel: channel.channel, port: port))
+        do {
+            return try await channel.executeThenClose { inbound, outbound in
+                try await body(TLSTestConnection(inbound, outbound, channel: channel.channel, port: port))
+            }
+        } catch {
+            throw recorder.first.withLock { $0 } ?? error
         }
+    }
+}
+
+/// Remembers the first error fired through the pipeline after TLS.
+final class FirstErrorRecorder: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    let first = Mutex<(any Error)?>(nil)
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        first.withLock { if $0 == nil { $0 = error } }
+        context.fireErrorCaught(error)
     }
 }

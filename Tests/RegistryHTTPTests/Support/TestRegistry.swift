@@ -9,6 +9,8 @@ import NIOHTTP1
 struct TestRegistry: Sendable {
     let port: Int
     let server: RegistryServer
+    /// The store's root (failpoint scope).
+    var root: String = ""
 
     static func with(_ configure: (inout RegistryServer.Configuration) -> Void = { _ in },
                      authorizer: any RequestAuthorizer = AllowAllAuthorizer(),
@@ -37,7 +39,7 @@ struct TestRegistry: Sendable {
         let server = RegistryServer(configuration: config, store: store, authorizer: authorizer, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
-            let registry = TestRegistry(port: try await server.boundPort(), server: server)
+            let registry = TestRegistry(port: try await server.boundPort(), server: server, root: store.rootPath)
             do {
                 try await body(registry)
             } catch {

@@ -15,6 +15,11 @@
 //   3. `close()` runs only when no transaction is open (the caller's contract,
 //      see MetaStore.close); LMDB would crash otherwise.
 //   4. No NOSYNC/NOMETASYNC/WRITEMAP flags: a committed write is durable.
+//   5. The map grows instead of failing: a write transaction that hits
+//      MDB_MAP_FULL is aborted (nothing of it is visible), the map is doubled
+//      (up to `maxMapSize`) while no transaction of this process is open
+//      (ResizeLock), and the transaction body runs again from the start.
+//      Write bodies therefore act only on their transaction.
 
 import CLMDB
 
@@ -26,10 +31,16 @@ final class LMDBEnvironment: @unchecked Sendable {
     private let env: OpaquePointer
     let readOnly: Bool
     private var closed = false
+    /// Ceiling for growth; the map never grows past it (MAP_FULL then surfaces
+    /// as `.limitExceeded`).
+    let maxMapSize: Int
+    private let resize = ResizeLock()
 
     /// Opens (creating if needed, unless `readOnly`) the environment in the
-    /// existing directory `path`.
-    init(path: String, mapSize: Int, maxDatabases: Int, readOnly: Bool) throws {
+    /// existing directory `path`, with a map of `mapSize` bytes that may grow
+    /// to `maxMapSize` (at least `mapSize`).
+    init(path: String, mapSize: Int, maxMapSize: Int? = nil, maxDatabases: Int, readOnly: Bool) throws {
+        self.maxMapSize = max(mapSize, maxMapSize ?? mapSize)
         var handle: OpaquePointer?
         try LMDB.check(mdb_env_create(&handle), "mdb_env_create")
         guard let handle else { throw StoreError(.metadata, "mdb_env_create returned no handle") }
@@ -86,8 +97,42 @@ final class LMDBEnvironment: @unchecked Sendable {
         return out
     }
 
+    /// The map's current size and the bytes in use (last page + 1).
+    var mapUsage: (size: Int, used: Int) {
+        resize.shared {
+            var info = MDB_envinfo()
+            var stat = MDB_stat()
+            guard !closed, mdb_env_info(env, &info) == 0, mdb_env_stat(env, &stat) == 0 else { return (0, 0) }
+            return (info.me_mapsize, (Int(info.me_last_pgno) + 1) * Int(stat.ms_psize))
+        }
+    }
+
+    private var currentMapSize: Int {
+        guard !closed else { return 0 }
+        var info = MDB_envinfo()
+        return mdb_env_info(env, &info) == 0 ? info.me_mapsize : 0
+    }
+
+    /// Doubles the map (capped at `maxMapSize`) unless another thread already
+    /// grew it past `seen`. Returns false when it is at the ceiling.
+    private func grow(from seen: Int) throws -> Bool {
+        try resize.exclusive {
+            var info = MDB_envinfo()
+            try LMDB.check(mdb_env_info(env, &info), "mdb_env_info")
+            if info.me_mapsize > seen { return true }
+            guard info.me_mapsize < maxMapSize else { return false }
+            let next = min(maxMapSize, max(info.me_mapsize * 2, info.me_mapsize + (1 << 20)))
+            try LMDB.check(mdb_env_set_mapsize(env, next), "mdb_env_set_mapsize(\(next))")
+            return true
+        }
+    }
+
     /// One read-only snapshot transaction. Never blocks on writers.
     func read<T>(_ body: (LMDBTransaction) throws -> T) throws -> T {
+        try resize.shared { try readLocked(body) }
+    }
+
+    private func readLocked<T>(_ body: (LMDBTransaction) throws -> T) throws -> T {
         guard !closed else { throw StoreError(.closed, "metadata store is closed") }
         var handle: OpaquePointer?
         try LMDB.check(mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &handle), "mdb_txn_begin(read)")
@@ -97,8 +142,20 @@ final class LMDBEnvironment: @unchecked Sendable {
     }
 
     /// One write transaction, committed (durably) if `body` returns, aborted if
-    /// it throws.
+    /// it throws. A full map is grown and `body` re-run (invariant 5).
     func write<T>(_ body: (LMDBTransaction) throws -> T) throws -> T {
+        while true {
+            guard !closed else { throw StoreError(.closed, "metadata store is closed") }
+            let size = currentMapSize
+            do {
+                return try resize.shared { try writeLocked(body) }
+            } catch let e as StoreError where e.cause is LMDB.MapFull {
+                guard try grow(from: size) else { throw e }
+            }
+        }
+    }
+
+    private func writeLocked<T>(_ body: (LMDBTransaction) throws -> T) throws -> T {
         guard !closed else { throw StoreError(.closed, "metadata store is closed") }
         guard !readOnly else { throw StoreError(.readOnly, "metadata store is open read-only") }
         var handle: OpaquePointer?
@@ -118,12 +175,16 @@ final class LMDBEnvironment: @unchecked Sendable {
 
 /// LMDB return-code mapping, in one place.
 enum LMDB {
+    /// The cause of a MAP_FULL error (the environment grows the map on it).
+    struct MapFull: Error, Sendable {}
+
     static func check(_ rc: Int32, _ what: @autoclosure () -> String) throws {
         guard rc != 0 else { return }
         let text = String(cString: mdb_strerror(rc))
         switch rc {
         case MDB_MAP_FULL:
-            throw StoreError(.limitExceeded, "\(what()): metadata map full, raise the map size (\(text))")
+            throw StoreError(.limitExceeded, "\(what()): metadata map full at its maximum size; raise berth.metadata.maxmapsize (\(text))",
+                             cause: MapFull())
         case MDB_INVALID, MDB_VERSION_MISMATCH:
             throw StoreError(.unsupportedFormat, "\(what()): \(text) (\(rc))")
         default:

@@ -1,0 +1,99 @@
+// What keeps a manifest, decided inside the transaction that acts on it.
+//
+// `manifest_parents` is the reverse of the manifests' reference lists:
+// `repo ‖ 0x00 ‖ child dkey ‖ parent dkey` for every reference of every
+// manifest of the repository. With it, "is this manifest kept?" walks up from
+// the manifest (tags, parents, subject) instead of scanning the repository,
+// so the collector's cost per item is the manifest's ancestry, not O(repo).
+//
+// Thread safety: as MetaStore (one write transaction per write method).
+// Invariants:
+//   1. manifest_parents[repo, r, m] exists iff m is a manifest of repo and r
+//      is one of m's references (written and removed with the manifest).
+//   2. A manifest is kept iff it is tagged, or a parent (an index of the same
+//      repository naming it) is kept, or its subject is a kept manifest of
+//      the same repository (GarbageCollector invariant 2, evaluated upward).
+//   3. `deleteUntaggedManifest` re-evaluates 2 and deletes in the SAME write
+//      transaction: a tag PUT, a new index adopting the manifest or a new
+//      referrer's subject committed before it is seen; one committed after
+//      it finds the manifest gone and fails with MANIFEST_BLOB_UNKNOWN /
+//      MANIFEST_UNKNOWN, never silently undone.
+
+extension MetaStore {
+    /// `repo ‖ 0x00 ‖ child ‖ parent`
+    static func parentKey(_ repo: [UInt8], child: BlobDigest, parent: BlobDigest) -> [UInt8] {
+        MetaKey.repoDigest(repo, child) + parent.key
+    }
+
+    func isKept(_ txn: LMDBTransaction, _ repo: [UInt8], _ m: BlobDigest) throws -> Bool {
+        var seen = Set<BlobDigest>()
+        return try isKept(txn, repo, m, &seen)
+    }
+
+    private func isKept(_ txn: LMDBTransaction, _ repo: [UInt8], _ m: BlobDigest, _ seen: inout Set<BlobDigest>) throws -> Bool {
+        // A node seen before either is on the current path or returned false.
+        guard seen.insert(m).inserted else { return false }
+        let mkey = MetaKey.repoDigest(repo, m)
+        guard let value = try txn.get(db.manifests, mkey) else { return false }
+        var tagged = false
+        try txn.scanPrefix(db.manifestTags, mkey) { _, _ in tagged = true; return false }
+        if tagged { return true }
+        var parents: [BlobDigest] = []
+        try txn.scanPrefix(db.manifestParents, mkey) { suffix, _ in
+            guard let p = BlobDigest(key: suffix) else { throw StoreError(.corrupt, "bad manifest_parents key") }
+            parents.append(p)
+            return true
+        }
+        for p in parents where try isKept(txn, repo, p, &seen) { return true }
+        if let subject = try ManifestEntry.decode(value).subject, try isKept(txn, repo, subject, &seen) { return true }
+        return false
+    }
+
+    /// The untagged policy's delete: in one write transaction, deletes the
+    /// manifest only if it exists and is not kept (invariant 3); the
+    /// manifests it may have kept are queued for review at `requeueAt`.
+    /// Returns whether it deleted.
+    func deleteUntaggedManifest(repository: String, digest: BlobDigest, now: UInt64, requeueAt: UInt64) throws -> Bool {
+        let repo = try MetaKey.name(repository, "repository")
+        return try env.write { txn in
+            let mkey = MetaKey.repoDigest(repo, digest)
+            guard let value = try txn.get(db.manifests, mkey), try !isKept(txn, repo, digest) else { return false }
+            try deleteManifestInTransaction(txn, repo, digest, try ManifestEntry.decode(value), now: now, requeueAt: requeueAt)
+            return true
+        }
+    }
+
+    /// The collector's batch of `deleteUntaggedManifest`, in one write
+    /// transaction; each manifest is re-checked (in order) inside it.
+    func deleteUntaggedManifests(_ items: [(repository: String, digest: BlobDigest)], now: UInt64,
+                                 requeueAt: UInt64) throws -> [(repository: String, digest: BlobDigest)] {
+        guard !items.isEmpty else { return [] }
+        let keys = try items.map { try MetaKey.name($0.repository, "repository") }
+        return try env.write { txn in
+            var deleted: [(repository: String, digest: BlobDigest)] = []
+            for (item, repo) in zip(items, keys) {
+                guard let value = try txn.get(db.manifests, MetaKey.repoDigest(repo, item.digest)),
+                      try !isKept(txn, repo, item.digest) else { continue }
+                try deleteManifestInTransaction(txn, repo, item.digest, try ManifestEntry.decode(value), now: now, requeueAt: requeueAt)
+                deleted.append(item)
+            }
+            return deleted
+        }
+    }
+
+    /// Schema 1 → 2: builds manifest_parents from every manifest's edges.
+    func buildParentsIndex(_ txn: LMDBTransaction) throws {
+        var rows: [[UInt8]] = []
+        try txn.scan(db.manifests, from: nil) { key, value in
+            guard let zero = key.firstIndex(of: 0), let m = BlobDigest(key: Array(key[(zero + 1)...])) else {
+                throw StoreError(.corrupt, "bad manifests key")
+            }
+            let repo = Array(key[..<zero])
+            for r in try ManifestEntry.decode(value).references {
+                rows.append(Self.parentKey(repo, child: r, parent: m))
+            }
+            return true
+        }
+        for k in rows { try txn.put(db.manifestParents, k, []) }
+    }
+}

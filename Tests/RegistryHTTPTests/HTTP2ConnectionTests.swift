@@ -1,0 +1,58 @@
+// HTTP/2 connection lifetime with an in-process client: the idle timeout
+// closes a connection without streams no sooner than configured and not much
+// later, counted from the last stream; graceful shutdown closes an idle
+// connection at once instead of waiting for the drain deadline.
+
+import Foundation
+import NIOCore
+import Testing
+@testable import RegistryHTTP
+
+@Suite("HTTP/2 connections", .serialized)
+struct HTTP2ConnectionTests {
+    @Test("an HTTP/2 connection without streams is closed after the idle timeout, counted from its last stream")
+    func idleHTTP2() async throws {
+        let f = try TLSFixtures.make()
+        defer { f.remove() }
+        let timer = ClosedByTimer(timeout: 1.5)
+        // Every other timer stays at its default (30 s and more), far outside the window.
+        try await TestRegistry.with({ $0.tls = f.serverTLS(); $0.limits.idleTimeout = timer.timeout }) { registry in
+            async let neverUsed = Self.timeUntilClosed(registry, f, request: false, within: timer)
+            async let usedOnce = Self.timeUntilClosed(registry, f, request: true, within: timer)
+            timer.check(try await neverUsed, "connection without streams")
+            timer.check(try await usedOnce, "connection after one stream")
+        }
+    }
+
+    /// Connects over h2 (and sends one GET if `request`); returns the time
+    /// from just before the connection (or the GET) until the server closed it.
+    static func timeUntilClosed(_ registry: TestRegistry, _ f: TLSFixtures, request: Bool,
+                                within timer: ClosedByTimer) async throws -> Duration {
+        var start = ContinuousClock.now
+        let c = try await HTTP2TestConnection.connect(port: registry.port, f)
+        if request {
+            start = ContinuousClock.now
+            let r = try await c.send(.GET, "/v2/")
+            #expect(r.status == .ok && r["Docker-Distribution-API-Version"] == "registry/2.0")
+        }
+        try await c.waitForClose(timeout: timer.upperBound + .seconds(5))
+        return ContinuousClock.now - start
+    }
+
+    @Test("graceful shutdown closes an idle HTTP/2 connection and returns, without waiting for the drain deadline")
+    func shutdownWithIdleHTTP2() async throws {
+        let f = try TLSFixtures.make()
+        defer { f.remove() }
+        var shutdownStarted = ContinuousClock.now
+        // Idle timeout 120 s, drain deadline 60 s: only shutdown's closing of
+        // idle connections ends this one within seconds.
+        try await TestRegistry.with({ $0.tls = f.serverTLS(); $0.drainTimeout = 60 }) { registry in
+            let c = try await HTTP2TestConnection.connect(port: registry.port, f)
+            try await registry.waitUntilServing(1)
+            shutdownStarted = ContinuousClock.now
+            registry.server.shutdown()
+            try await c.waitForClose(timeout: .seconds(20))
+        }
+        #expect(ContinuousClock.now - shutdownStarted < .seconds(20), "run() waited for the drain deadline")
+    }
+}
