@@ -56,11 +56,11 @@ for t in "${targets[@]}"; do
     mkdir -p "$work/$t" "artifacts/$t"
     cp Corpus/"$t"/* "$work/$t"/
     echo "== $t (${seconds}s)"
-    extra=()
+    asan="${ASAN_OPTIONS:-}"
     # Yams (the YAML parser under FuzzConfig) keeps a 24-byte allocation per
     # process that LeakSanitizer reports at exit: not ours, and not per input.
-    if [[ "$t" == FuzzConfig ]]; then extra=(-detect_leaks=0); fi
-    if ! "$bin/$t" -max_total_time="$seconds" "${flags[@]}" "${extra[@]}" \
+    if [[ "$t" == FuzzConfig ]]; then asan="detect_leaks=0"; fi
+    if ! ASAN_OPTIONS="$asan" "$bin/$t" -max_total_time="$seconds" "${flags[@]}" \
         -print_final_stats=1 -artifact_prefix="artifacts/$t/" "$work/$t" >"$work/$t.log" 2>&1; then
         echo "!! $t failed; crash input(s) in Fuzz/artifacts/$t/"
         tail -n 40 "$work/$t.log"
