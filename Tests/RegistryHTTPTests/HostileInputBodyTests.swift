@@ -95,8 +95,11 @@ struct HostileInputBodyTests {
             let digest = Fixtures.sha256(Self.full)
             try await r.quiesce()
             let c = try await RawConnection(port: r.port)
-            try await c.write(Self.head("POST", "/v2/\(Victim.repo)/blobs/uploads/?digest=\(digest)", contentLength: 1000))
+            // Timed from before the head is sent: the server arms its stall
+            // timer only after it has the head, so the lower bound holds even
+            // when this task is descheduled between the two writes.
             let started = ContinuousClock.now
+            try await c.write(Self.head("POST", "/v2/\(Victim.repo)/blobs/uploads/?digest=\(digest)", contentLength: 1000))
             try await c.write(Self.sent)
             // Read from now on, so the close is timed as it happens, not after
             // the probes below (slow on a loaded machine).
