@@ -13,7 +13,10 @@ struct Fsck: ParsableCommand {
             --verify-content re-hashes every blob; --scan-packs reads every record. \
             --repair sets refcounts right and removes orphaned pack files; \
             --reindex (with --scan-packs --repair) rebuilds missing index entries \
-            from the packs alone. Corrupt records are reported, never dropped. \
+            from the packs and replays the recovery journal (journal/), bringing back \
+            every manifest and tag whose blobs the packs still hold: the disaster \
+            recovery after losing meta/. Without --repair the storage root is opened \
+            read-only and nothing on disk changes. Corrupt records are reported, never dropped. \
             Exit status 0 when clean (or everything found was repaired), 1 otherwise.
             """
     )
@@ -31,7 +34,11 @@ struct Fsck: ParsableCommand {
 
     func run() throws {
         let settings = try loadConfiguration(config)
-        let store = try openStore(settings.storage.filesystem.rootDirectory, options: ServerSettings.store(from: settings))
+        var options = ServerSettings.store(from: settings)
+        // Without --repair nothing on disk changes: not even the recovery a
+        // writable open does (torn tails, stray temp files, orphan uploads).
+        if !(repair || reindex) { options.readOnly = true }
+        let store = try openStore(settings.storage.filesystem.rootDirectory, options: options)
         defer { store.close() }
         let r = try store.fsck(verifyContent: verifyContent, scanPacks: scanPacks || reindex, repair: repair || reindex,
                                reindex: reindex)
@@ -42,6 +49,7 @@ struct Fsck: ParsableCommand {
         for p in r.orphanPacks { print("orphan pack: \(p)") }
         if !r.unindexedRecords.isEmpty { print("records not in the index (dead bytes, or --reindex): \(r.unindexedRecords.count)") }
         for line in r.repaired { print("repaired: \(line)") }
+        for line in r.journalSkipped { print("not restored: \(line)") }
         let unrepaired = !r.corrupt.isEmpty || !r.danglingReferences.isEmpty
             || (!repair && !(r.refcountMismatches.isEmpty && r.orphanPacks.isEmpty))
         print(unrepaired ? "fsck: problems found" : (r.isClean ? "fsck: clean" : "fsck: repaired"))

@@ -1,6 +1,7 @@
 // The online garbage collector inside `regctl serve` (berth.gc): every
 // `interval`, work the review queue (Store.collectIncrementally), then compact
-// shared packs it left mostly dead. No read-only mode, no downtime.
+// shared packs it left mostly dead, and checkpoint the recovery journal once
+// its segment is large. No read-only mode, no downtime.
 
 import CASEngine
 import Logging
@@ -28,6 +29,7 @@ struct OnlineGC: Service {
                 // packs itself).
                 let compaction = report.deletedBlobs.count > report.removedPacks
                     ? try store.compact(minDeadRatio: 0.5) : CompactionReport()
+                try store.checkpointJournalIfNeeded()
                 return (report, compaction)
             }
             if !report.deletedBlobs.isEmpty || !report.deletedManifests.isEmpty || !compaction.packsRewritten.isEmpty {

@@ -100,5 +100,14 @@ struct Serve: AsyncParsableCommand {
         if !report.staleUploadRecords.isEmpty {
             logger.notice("dropped upload sessions whose file was gone", metadata: ["count": "\(report.staleUploadRecords.count)"])
         }
+        switch report.journal {
+        case .consistent: break
+        case .resnapshotted: logger.notice("recovery journal re-snapshotted from the index")
+        case .needsReplay:
+            logger.error("""
+                the recovery journal holds manifests and tags the index lacks (meta/ lost or restored from an older copy); \
+                stop the server and run `regctl fsck --scan-packs --repair --reindex CONFIG` to bring them back
+                """)
+        }
     }
 }

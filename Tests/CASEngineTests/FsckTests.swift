@@ -1,6 +1,6 @@
 // fsck finds damaged records, wrong refcounts, orphaned packs and records
 // missing from the index; --repair fixes refcounts and orphans; --reindex
-// rebuilds the blob index from the packs alone.
+// rebuilds the blob index from the packs and replays the recovery journal.
 
 import Foundation
 import Testing
@@ -97,13 +97,19 @@ import Testing
         let rebuilt = try Store.open(at: root.path, options: smallOptions())
         defer { rebuilt.close() }
         #expect(try rebuilt.stat(digests[0]) == nil)
+        #expect(rebuilt.recovery.journal == .needsReplay)
         let r = try rebuilt.fsck(verifyContent: false, scanPacks: true, repair: true, reindex: true, orphanAge: 0)
         #expect(Set(r.unindexedRecords.map(\.digest)) == Set(digests))
+        #expect(r.journalSkipped.isEmpty)
+        // The journal brings the manifest, its tag and its edges back: every
+        // blob is referenced again (the manifest by itself and its entry).
         for d in digests {
             let info = try #require(try rebuilt.stat(d))
             try rebuilt.verify(d)
-            #expect(info.refcount == 0)
+            #expect(info.refcount == 1)
         }
+        #expect(try rebuilt.resolve(repository: "r", tag: "latest") == digests[3])
+        #expect(try !rebuilt.journalNeedsReplay())
         #expect(try rebuilt.fsck(verifyContent: true, scanPacks: true, repair: false, orphanAge: 0).isClean)
     }
 }

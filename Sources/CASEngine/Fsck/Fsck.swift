@@ -11,7 +11,9 @@
 //      (c) only when asked (`reindex`, disaster recovery after losing meta/),
 //      re-index complete, valid pack records whose digest is missing from the
 //      index (refcount 0: GC decides their fate after the grace period) —
-//      instead of (b) for the packs holding them. Without `reindex`, records
+//      instead of (b) for the packs holding them — and then replay the
+//      recovery journal, which brings back every manifest and tag (and the
+//      links of the blobs they reference) whose blobs the packs still hold. Without `reindex`, records
 //      missing from the index are dead bytes (GC'd, or a crash before the
 //      index commit) that compaction reclaims.
 //   2. A corrupt record is reported, never "repaired" by dropping its index
@@ -33,6 +35,9 @@ public struct FsckReport: Sendable {
     /// Valid records whose digest the index lacks.
     public var unindexedRecords: [(digest: BlobDigest, location: BlobLocation)] = []
     public var repaired: [String] = []
+    /// Journal records `reindex` could not apply (their blobs are gone), and
+    /// damaged journal files.
+    public var journalSkipped: [String] = []
 
     public var isClean: Bool {
         corrupt.isEmpty && refcountMismatches.isEmpty && danglingReferences.isEmpty
@@ -116,6 +121,11 @@ extension Store {
             _ = try meta.commitBlobs(records.map { (digest: $0.digest, location: $0.location, linkTo: nil) }, now: now)
             for r in records { report.repaired.append("re-indexed \(r.digest) from pack \(r.location.packID)") }
             reindexedPacks = Set(records.map(\.location.packID))
+        }
+        if reindex {
+            let (replayed, problems) = try replayJournal()
+            report.repaired.append("replayed the recovery journal: \(replayed.manifests) manifests")
+            report.journalSkipped = replayed.skipped + problems
         }
         for id in report.orphanPacks where !reindexedPacks.contains(id) {
             try packs.removePack(id)

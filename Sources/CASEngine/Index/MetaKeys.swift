@@ -9,6 +9,10 @@
 enum MetaKey {
     static let schemaVersion: [UInt8] = Array("schema_version".utf8)
     static let nextSequence: [UInt8] = Array("next_sequence".utf8)
+    /// u32 segment + u64 offset: where the recovery journal ends after the last journaled commit.
+    static let journalEnd: [UInt8] = Array("journal_end".utf8)
+    /// Present while the journal holds changes the index has not replayed.
+    static let journalNeedsReplay: [UInt8] = Array("journal_needs_replay".utf8)
 
     /// UTF-8 bytes of a repository name, tag or upload id; `.invalidArgument`
     /// when empty or containing NUL.

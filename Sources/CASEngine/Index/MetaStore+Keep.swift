@@ -55,10 +55,10 @@ extension MetaStore {
     /// Returns whether it deleted.
     func deleteUntaggedManifest(repository: String, digest: BlobDigest, now: UInt64, requeueAt: UInt64) throws -> Bool {
         let repo = try MetaKey.name(repository, "repository")
-        return try env.write { txn in
+        return try journaledWrite(sync: false) { txn, journal in
             let mkey = MetaKey.repoDigest(repo, digest)
             guard let value = try txn.get(db.manifests, mkey), try !isKept(txn, repo, digest) else { return false }
-            try deleteManifestInTransaction(txn, repo, digest, try ManifestEntry.decode(value), now: now, requeueAt: requeueAt)
+            try deleteManifestInTransaction(txn, repo, digest, try ManifestEntry.decode(value), now: now, requeueAt: requeueAt, &journal)
             return true
         }
     }
@@ -69,12 +69,13 @@ extension MetaStore {
                                  requeueAt: UInt64) throws -> [(repository: String, digest: BlobDigest)] {
         guard !items.isEmpty else { return [] }
         let keys = try items.map { try MetaKey.name($0.repository, "repository") }
-        return try env.write { txn in
+        return try journaledWrite(sync: false) { txn, journal in
             var deleted: [(repository: String, digest: BlobDigest)] = []
             for (item, repo) in zip(items, keys) {
                 guard let value = try txn.get(db.manifests, MetaKey.repoDigest(repo, item.digest)),
                       try !isKept(txn, repo, item.digest) else { continue }
-                try deleteManifestInTransaction(txn, repo, item.digest, try ManifestEntry.decode(value), now: now, requeueAt: requeueAt)
+                try deleteManifestInTransaction(txn, repo, item.digest, try ManifestEntry.decode(value), now: now,
+                                                requeueAt: requeueAt, &journal)
                 deleted.append(item)
             }
             return deleted

@@ -26,7 +26,7 @@ extension MetaStore {
         let repo = try MetaKey.name(repository, "repository")
         let tagKeys = try tags.map { try MetaKey.name($0, "tag") }
         let references = Array(Set(edges.references)).sorted()
-        return try env.write { txn in
+        return try journaledWrite { txn, journal in
             var rec = try getBlob(txn, digest)
             if rec == nil {
                 guard let location else { return false }
@@ -35,27 +35,14 @@ extension MetaStore {
                 try adjustPackLive(txn, location, added: true)
                 rec = fresh
             }
-            let mkey = MetaKey.repoDigest(repo, digest)
-            if try !txn.contains(db.manifests, mkey) {
+            if try !txn.contains(db.manifests, MetaKey.repoDigest(repo, digest)) {
                 for r in references where r != digest {
                     guard try isAvailable(txn, repo, r) else {
                         throw StoreError(.referenceUnknown, "manifest \(digest) references \(r), unknown in repository \(repository)")
                     }
                 }
-                let entry = ManifestEntry(createdAt: now, mediaType: edges.mediaType, subject: edges.subject, references: references)
-                try txn.put(db.manifests, mkey, entry.encode())
-                try adjustRepository(txn, repo, .manifests, by: 1)
-                try retain(txn, digest)
-                for r in references {
-                    try retain(txn, r)
-                    try adjustRepoRef(txn, repo, r, by: 1)
-                    try txn.put(db.manifestParents, Self.parentKey(repo, child: r, parent: digest), [])
-                }
-                if let subject = edges.subject {
-                    try txn.put(db.referrers, MetaKey.referrer(repo, subject: subject, digest),
-                                ReferrerValue.encode(mediaType: edges.mediaType, artifactType: edges.artifactType,
-                                                     size: rec!.location.rawLength, annotations: edges.annotations))
-                }
+                try addManifestInTransaction(txn, repo, digest, edges, references: references, size: rec!.location.rawLength,
+                                             createdAt: now, &journal)
                 // Pushed by digest (an index child, a referrer, or an image
                 // whose tag never came): the untagged policy reviews it; the
                 // review keeps it if a tag or a kept index or subject does.
@@ -63,9 +50,34 @@ extension MetaStore {
                     try enqueue(txn, .manifestUntagged(repository: repository, digest: digest, at: now))
                 }
             }
-            for tag in tagKeys { try setTagInTransaction(txn, repo, tag, digest, now: now) }
+            for tag in tagKeys { try setTagInTransaction(txn, repo, tag, digest, now: now, &journal) }
             return true
         }
+    }
+
+    /// Records a manifest that is not yet one of the repository's, with its
+    /// edges, retaining it and its distinct `references` once each
+    /// (invariant 1), and journals it.
+    func addManifestInTransaction(_ txn: LMDBTransaction, _ repo: [UInt8], _ digest: BlobDigest, _ edges: ManifestEdges,
+                                  references: [BlobDigest], size: UInt64, createdAt: UInt64,
+                                  _ journal: inout [JournalRecord]) throws {
+        let entry = ManifestEntry(createdAt: createdAt, mediaType: edges.mediaType, subject: edges.subject, references: references)
+        try txn.put(db.manifests, MetaKey.repoDigest(repo, digest), entry.encode())
+        try adjustRepository(txn, repo, .manifests, by: 1)
+        try retain(txn, digest)
+        for r in references {
+            try retain(txn, r)
+            try adjustRepoRef(txn, repo, r, by: 1)
+            try txn.put(db.manifestParents, Self.parentKey(repo, child: r, parent: digest), [])
+        }
+        if let subject = edges.subject {
+            try txn.put(db.referrers, MetaKey.referrer(repo, subject: subject, digest),
+                        ReferrerValue.encode(mediaType: edges.mediaType, artifactType: edges.artifactType,
+                                             size: size, annotations: edges.annotations))
+        }
+        var recorded = edges
+        recorded.references = references
+        journal.append(.manifestPut(repository: String(decoding: repo, as: UTF8.self), digest: digest, at: createdAt, edges: recorded))
     }
 
     func manifest(repository: String, digest: BlobDigest) throws -> ManifestRecord? {
@@ -92,20 +104,23 @@ extension MetaStore {
 
     func deleteManifest(repository: String, digest: BlobDigest, now: UInt64) throws {
         let repo = try MetaKey.name(repository, "repository")
-        try env.write { txn in
+        try journaledWrite { txn, journal in
             guard let v = try txn.get(db.manifests, MetaKey.repoDigest(repo, digest)) else {
                 throw StoreError(.manifestUnknown, "manifest \(digest) unknown in repository \(repository)")
             }
-            try deleteManifestInTransaction(txn, repo, digest, try ManifestEntry.decode(v), now: now, requeueAt: now)
+            try deleteManifestInTransaction(txn, repo, digest, try ManifestEntry.decode(v), now: now, requeueAt: now, &journal)
         }
     }
 
     /// Removes the manifest, every tag on it, its referrer entry and edges,
     /// releasing exactly what adding it retained (invariant 1). The manifests
     /// it may have kept — child manifests of this repository and its
-    /// referrers — are queued for untagged review at `requeueAt`.
+    /// referrers — are queued for untagged review at `requeueAt`. Journals
+    /// the removal (the tags on it go with it: replay deletes them the same way).
     func deleteManifestInTransaction(_ txn: LMDBTransaction, _ repo: [UInt8], _ digest: BlobDigest,
-                                     _ entry: ManifestEntry, now: UInt64, requeueAt: UInt64) throws {
+                                     _ entry: ManifestEntry, now: UInt64, requeueAt: UInt64,
+                                     _ journal: inout [JournalRecord]) throws {
+        journal.append(.manifestDeleted(repository: String(decoding: repo, as: UTF8.self), digest: digest, at: now))
         let mkey = MetaKey.repoDigest(repo, digest)
         var orphaned: [BlobDigest] = []
         for r in entry.references where r != digest {
@@ -168,7 +183,7 @@ extension MetaStore {
         }
     }
 
-    private func adjustRepoRef(_ txn: LMDBTransaction, _ repo: [UInt8], _ d: BlobDigest, by delta: Int) throws {
+    func adjustRepoRef(_ txn: LMDBTransaction, _ repo: [UInt8], _ d: BlobDigest, by delta: Int) throws {
         let key = MetaKey.repoDigest(repo, d)
         var count: UInt64 = 0
         if let v = try txn.get(db.repoRefs, key) {

@@ -27,10 +27,12 @@ extension MetaStore {
     func setTag(repository: String, tag: String, digest: BlobDigest, now: UInt64) throws {
         let repo = try MetaKey.name(repository, "repository")
         let t = try MetaKey.name(tag, "tag")
-        try env.write { txn in try setTagInTransaction(txn, repo, t, digest, now: now) }
+        try journaledWrite { txn, journal in try setTagInTransaction(txn, repo, t, digest, now: now, &journal) }
     }
 
-    func setTagInTransaction(_ txn: LMDBTransaction, _ repo: [UInt8], _ tag: [UInt8], _ digest: BlobDigest, now: UInt64) throws {
+    /// Points the tag at the manifest (journaled when it changes).
+    func setTagInTransaction(_ txn: LMDBTransaction, _ repo: [UInt8], _ tag: [UInt8], _ digest: BlobDigest, now: UInt64,
+                             _ journal: inout [JournalRecord]) throws {
         guard try txn.contains(db.manifests, MetaKey.repoDigest(repo, digest)) else {
             throw StoreError(.manifestUnknown, "manifest \(digest) unknown in repository \(String(decoding: repo, as: UTF8.self))")
         }
@@ -49,23 +51,33 @@ extension MetaStore {
             try adjustRepository(txn, repo, .tags, by: 1)
         }
         try appendHistory(txn, repo, tag, .set, digest, now: now)
+        journal.append(.tagSet(repository: String(decoding: repo, as: UTF8.self), tag: String(decoding: tag, as: UTF8.self),
+                               digest: digest, at: now))
     }
 
     func deleteTag(repository: String, tag: String, now: UInt64) throws {
         let repo = try MetaKey.name(repository, "repository")
         let t = try MetaKey.name(tag, "tag")
-        try env.write { txn in
-            let key = MetaKey.repoTag(repo, t)
-            guard let v = try txn.get(db.tags, key) else {
+        try journaledWrite { txn, journal in
+            guard try txn.contains(db.tags, MetaKey.repoTag(repo, t)) else {
                 throw StoreError(.tagUnknown, "tag \(tag) unknown in repository \(repository)")
             }
-            var r = ByteReader(v, what: "tag")
-            let old = try r.digest()
-            try txn.delete(db.tags, key)
-            try adjustRepository(txn, repo, .tags, by: -1)
-            try untag(txn, repo, t, old, now: now)
-            try appendHistory(txn, repo, t, .deleted, old, now: now)
+            try deleteTagInTransaction(txn, repo, t, now: now, &journal)
         }
+    }
+
+    /// Deletes an existing tag (journaled).
+    func deleteTagInTransaction(_ txn: LMDBTransaction, _ repo: [UInt8], _ t: [UInt8], now: UInt64,
+                                _ journal: inout [JournalRecord]) throws {
+        let key = MetaKey.repoTag(repo, t)
+        guard let v = try txn.get(db.tags, key) else { return }
+        var r = ByteReader(v, what: "tag")
+        let old = try r.digest()
+        try txn.delete(db.tags, key)
+        try adjustRepository(txn, repo, .tags, by: -1)
+        try untag(txn, repo, t, old, now: now)
+        try appendHistory(txn, repo, t, .deleted, old, now: now)
+        journal.append(.tagDeleted(repository: String(decoding: repo, as: UTF8.self), tag: String(decoding: t, as: UTF8.self), at: now))
     }
 
     /// Drops the reverse entry (repo, old, tag) and enqueues the untagged review.

@@ -52,10 +52,14 @@ final class MetaStore: @unchecked Sendable {
 
     let env: LMDBEnvironment
     let db: Databases
+    /// Where journaled writes record their changes (nil: metadata tests, and
+    /// stores opened read-only without a journal).
+    let journal: RecoveryJournal?
 
     /// Opens (creating unless `readOnly`) the environment in `directory`.
     /// `.unsupportedFormat` if the stored schema version is unknown.
-    init(directory: String, mapSize: Int, maxMapSize: Int? = nil, readOnly: Bool) throws {
+    init(directory: String, mapSize: Int, maxMapSize: Int? = nil, readOnly: Bool, journal: RecoveryJournal? = nil) throws {
+        self.journal = journal
         if !readOnly, mkdir(directory, 0o755) != 0, errno != EEXIST {
             throw StoreError.posix("mkdir", path: directory, errno: errno)
         }

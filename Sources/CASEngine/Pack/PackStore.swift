@@ -68,15 +68,19 @@ final class PackStore: @unchecked Sendable {
     private var report = PackRecoveryReport()
     static let descriptorCacheLimit = 512
 
-    init(layout: StorageLayout, maxSharedPackSize: UInt64, compression: Bool, metrics: EngineMetrics? = nil) throws {
+    /// `readOnly`: changes nothing on disk (no temporary file removed, no
+    /// torn tail truncated: both are reported) and never writes.
+    init(layout: StorageLayout, maxSharedPackSize: UInt64, compression: Bool, metrics: EngineMetrics? = nil,
+         readOnly: Bool = false) throws {
         self.layout = layout
         self.metrics = metrics
         self.maxSharedPackSize = maxSharedPackSize
         self.compression = compression
-        try layout.createDirectories()
+        if !readOnly { try layout.createDirectories() }
 
         var removedTemp: [String] = []
         for name in try PosixIO.listDirectory(layout.packsDirectory) where name.hasSuffix(StorageLayout.packSuffix + ".tmp") {
+            guard !readOnly else { continue }
             try PosixIO.unlinkFile(layout.packsDirectory + "/" + name)
             removedTemp.append(name)
         }
@@ -89,7 +93,7 @@ final class PackStore: @unchecked Sendable {
 
         for id in ids.reversed() {
             let path = layout.packPath(id)
-            let fd = try PosixIO.openFile(path, O_RDWR)
+            let fd = try PosixIO.openFile(path, readOnly ? O_RDONLY : O_RDWR)
             let file = OwnedDescriptor(fd: fd, path: path)
             let prefix = try PosixIO.readBytes(fd, count: PackFileHeader.size, at: 0, path: path)
             switch PackKind.detect(prefix) {
@@ -109,13 +113,17 @@ final class PackStore: @unchecked Sendable {
                 report.damaged.append(.init(packID: id, fromOffset: result.validEnd, nextValidHeader: next))
                 break
             }
+            if result.validEnd < result.fileSize && readOnly {
+                report.tornTailsLeft.append(.init(packID: id, fromOffset: result.validEnd, bytes: result.fileSize - result.validEnd))
+                break
+            }
             if result.validEnd < result.fileSize {
                 try PosixIO.truncateFile(fd, to: result.validEnd, path: path)
                 try PosixIO.fsyncFile(fd, path: path)
                 report.truncated.append(.init(packID: id, fromOffset: result.validEnd,
                                               bytes: result.fileSize - result.validEnd))
             }
-            if result.validEnd < maxSharedPackSize {
+            if result.validEnd < maxSharedPackSize && !readOnly {
                 active = ActivePack(id: id, file: file, end: result.validEnd)
                 descriptors[id] = file
             }

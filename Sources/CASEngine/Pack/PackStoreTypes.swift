@@ -13,6 +13,8 @@ struct PackRecoveryReport: Sendable, Equatable {
     }
 
     var truncated: [Truncation] = []
+    /// Torn tails found by a read-only open (left in place: a writable open truncates them).
+    var tornTailsLeft: [Truncation] = []
 
     struct Damage: Sendable, Equatable {
         var packID: UInt32

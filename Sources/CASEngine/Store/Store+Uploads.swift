@@ -195,6 +195,8 @@ public struct RecoveryReport: Sendable {
     public var orphanUploadFiles: [String] = []
     /// Session records whose file was gone (crash after commit's rename).
     public var staleUploadRecords: [String] = []
+    /// What open found comparing the recovery journal with the index.
+    public var journal: JournalState = .consistent
 
     init(packs: PackRecoveryReport) {
         tornTails = packs.truncated.map { (packID: $0.packID, offset: $0.fromOffset, bytes: $0.bytes) }

@@ -33,6 +33,8 @@ public final class Store: Sendable {
     let committer: GroupCommitter
     let sessions = UploadSessions()
     let format: FormatFile
+    /// The recovery journal (nil when opened read-only).
+    let journal: RecoveryJournal?
     let metrics: EngineMetrics
     /// Facts about what open() found and repaired (torn tails, orphan uploads).
     public let recovery: RecoveryReport
@@ -47,21 +49,32 @@ public final class Store: Sendable {
 
     init(root: String, options: StoreOptions, clock: @escaping @Sendable () -> UInt64) throws {
         let layout = StorageLayout(root: root)
-        try layout.createDirectories()
+        if options.readOnly {
+            // Changes nothing on disk (fsck without --repair relies on it).
+            guard access(layout.formatFile, F_OK) == 0 else {
+                throw StoreError(.unsupportedFormat, "\(root) is not a Berth storage root (no FORMAT file)")
+            }
+        } else {
+            try layout.createDirectories()
+        }
         let lockBox = RootLockBox(try RootLock(path: layout.lockFile))
         self.layout = layout
         self.options = options
         self.clock = clock
         self.metrics = EngineMetrics(factory: options.metricsFactory)
         self.format = try FormatFile.loadOrCreate(at: layout.formatFile, directory: layout.root, now: clock())
+        let journal = options.readOnly ? nil : try RecoveryJournal(layout: layout, readOnly: false)
+        self.journal = journal
         self.meta = try MetaStore(directory: layout.metaDirectory, mapSize: options.metadataMapSize,
-                                    maxMapSize: options.metadataMaxMapSize, readOnly: options.readOnly)
+                                    maxMapSize: options.metadataMaxMapSize, readOnly: options.readOnly, journal: journal)
         self.packs = try PackStore(layout: layout, maxSharedPackSize: options.maxSharedPackSize, compression: options.compression,
-                                   metrics: metrics)
+                                   metrics: metrics, readOnly: options.readOnly)
         self.committer = GroupCommitter(packs: packs, meta: meta, clock: clock, metrics: metrics)
         self.lock = Mutex(lockBox)
-        self.recovery = try Store.recoverUploads(packs: packs, meta: meta, readOnly: options.readOnly,
-                                                 packReport: packs.recoveryReport)
+        var recovery = try Store.recoverUploads(packs: packs, meta: meta, readOnly: options.readOnly,
+                                                packReport: packs.recoveryReport)
+        if let journal { recovery.journal = try Store.reconcile(journal, meta, now: clock()) }
+        self.recovery = recovery
     }
 
     /// Releases the lock and file descriptors. Further calls throw `.closed`.
@@ -72,6 +85,7 @@ public final class Store: Sendable {
         }
         guard box != nil else { return }
         sessions.closeAll()
+        journal?.close()
         meta.close()
         _ = box
     }

@@ -20,6 +20,10 @@ public struct StoreOptions: Sendable {
     public var metadataMaxMapSize: Int = 4 << 40
     /// Reject every write with `.readOnly`.
     public var readOnly: Bool = false
+    /// The recovery journal's active segment is checkpointed (a snapshot of
+    /// every manifest and tag written, older segments removed) once it holds
+    /// this many bytes, at the collector's next pass.
+    public var journalCheckpointBytes: UInt64 = 64 << 20
     /// Upper bound on concurrently open upload sessions.
     public var maxUploadSessions: Int = 10_000
     /// Upper bound on one upload's size in bytes (nil: unbounded).
