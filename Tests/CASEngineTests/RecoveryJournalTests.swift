@@ -229,7 +229,10 @@ import Testing
             try Self.populate(f, clock)
             f.store.close()
             let packs = f.root.path + "/packs"
-            let shared = try #require(try PosixIO.listDirectory(packs).filter { $0.hasSuffix(".pack") }.sorted().last)
+            let shared = try #require(try PosixIO.listDirectory(packs).filter { $0.hasSuffix(".pack") }.sorted().last { name in
+                let prefix = [UInt8](try Data(contentsOf: URL(fileURLWithPath: packs + "/" + name)).prefix(PackFileHeader.size))
+                return PackKind.detect(prefix) == .shared
+            })
             let handle = try #require(FileHandle(forWritingAtPath: packs + "/" + shared))
             try handle.seekToEnd()
             handle.write(Data([1, 2, 3]))                          // a torn tail

@@ -81,4 +81,48 @@ struct FsckCommandTests {
         #expect(!FileManager.default.fileExists(atPath: orphan))
         #expect(try Regctl.run(["fsck", "--scan-packs", f.config]).status == 0)
     }
+
+    @Test func reindexAfterLosingMetaBringsTheTaggedImageBack() throws {
+        let f = try StoreFixture()
+        let (config, layer, manifest) = try populate(f)
+        try FileManager.default.removeItem(atPath: f.root + "/meta")
+        let found = try Regctl.run(["fsck", "--scan-packs", f.config])
+        #expect(found.status == 1 && found.stderr.contains("meta/ is missing; `regctl fsck --scan-packs --repair --reindex` rebuilds it"), "\(found)")
+        #expect(!FileManager.default.fileExists(atPath: f.root + "/meta"), "a check creates nothing")
+        let fixed = try Regctl.run(["fsck", "--scan-packs", "--repair", "--reindex", f.config])
+        #expect(fixed.status == 0, "\(fixed)")
+        #expect(fixed.lines.contains("repaired: replayed the recovery journal: 1 manifests"), "\(fixed)")
+        #expect(!fixed.lines.contains { $0.hasPrefix("not restored: ") }, "\(fixed)")
+        try f.with { (s: Store) throws in
+            #expect(try s.resolve(repository: "app", tag: "latest") == manifest)
+            #expect(try s.stat(layer, in: "app") != nil)
+            #expect(try s.refcount(of: config) == 1 && s.refcount(of: layer) == 1)
+        }
+        let after = try Regctl.run(["fsck", "--verify-content", "--scan-packs", f.config])
+        #expect(after.status == 0 && after.lines.last == "fsck: clean", "\(after)")
+    }
+
+    @Test func withoutRepairNothingOnDiskChanges() throws {
+        let f = try StoreFixture()
+        _ = try populate(f)
+        let stray = f.root + "/packs/00000077.pack.tmp"     // a writable open removes it
+        #expect(FileManager.default.createFile(atPath: stray, contents: Data([1])))
+        let before = try Self.listing(f.root)
+        let r = try Regctl.run(["fsck", "--verify-content", "--scan-packs", f.config])
+        #expect(r.status == 0, "\(r)")
+        #expect(try Self.listing(f.root) == before)
+        #expect(FileManager.default.fileExists(atPath: stray))
+    }
+
+    /// Path → (size, modification time) of every file but LMDB's lock file.
+    static func listing(_ root: String) throws -> [String: String] {
+        var out: [String: String] = [:]
+        let e = try #require(FileManager.default.enumerator(atPath: root))
+        while let rel = e.nextObject() as? String {
+            guard rel != "meta/lock.mdb" else { continue }
+            let a = try FileManager.default.attributesOfItem(atPath: root + "/" + rel)
+            out[rel] = "\(a[.size] ?? 0) \((a[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
+        }
+        return out
+    }
 }

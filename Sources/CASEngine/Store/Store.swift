@@ -54,6 +54,9 @@ public final class Store: Sendable {
             guard access(layout.formatFile, F_OK) == 0 else {
                 throw StoreError(.unsupportedFormat, "\(root) is not a Berth storage root (no FORMAT file)")
             }
+            guard access(layout.metaDirectory, F_OK) == 0 else {
+                throw StoreError(.corrupt, "meta/ is missing; `regctl fsck --scan-packs --repair --reindex` rebuilds it from the packs and the recovery journal")
+            }
         } else {
             try layout.createDirectories()
         }
