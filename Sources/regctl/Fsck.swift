@@ -47,10 +47,13 @@ struct Fsck: ParsableCommand {
         for m in r.refcountMismatches { print("refcount: \(m.digest): stored \(m.stored), expected \(m.expected)") }
         for d in r.danglingReferences { print("dangling: \(d.repository)@\(d.manifest) references missing \(d.missing)") }
         for p in r.orphanPacks { print("orphan pack: \(p)") }
+        for f in r.indexFindings { print("index: \(f)") }
+        for f in r.journalFindings { print("journal: \(f.problem)") }
         if !r.unindexedRecords.isEmpty { print("records not in the index (dead bytes, or --reindex): \(r.unindexedRecords.count)") }
         for line in r.repaired { print("repaired: \(line)") }
         for line in r.journalSkipped { print("not restored: \(line)") }
         let unrepaired = !r.corrupt.isEmpty || !r.danglingReferences.isEmpty
+            || !r.indexFindings.isEmpty || !r.journalFindings.isEmpty
             || (!repair && !(r.refcountMismatches.isEmpty && r.orphanPacks.isEmpty))
         print(unrepaired ? "fsck: problems found" : (r.isClean ? "fsck: clean" : "fsck: repaired"))
         if unrepaired { throw ExitCode(1) }

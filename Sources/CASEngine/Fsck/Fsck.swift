@@ -18,6 +18,11 @@
 //      index commit) that compaction reclaims.
 //   2. A corrupt record is reported, never "repaired" by dropping its index
 //      entry: the operator decides (the bytes may exist elsewhere).
+//   3. Every derived table is checked against its source (Fsck+Index.swift)
+//      and the recovery journal against the index; `repair` rebuilds the
+//      derived tables and, without `reindex`, re-snapshots the journal from
+//      the index (the index is the authority unless the operator asks for
+//      the journal's state with `reindex`).
 
 import Foundation
 
@@ -35,13 +40,18 @@ public struct FsckReport: Sendable {
     /// Valid records whose digest the index lacks.
     public var unindexedRecords: [(digest: BlobDigest, location: BlobLocation)] = []
     public var repaired: [String] = []
+    /// Derived tables that disagree with their sources (reverse indexes,
+    /// repository counters, manifest_parents, pack_live, referrers, links).
+    public var indexFindings: [IndexFinding] = []
+    /// Where the recovery journal would rebuild something other than the index.
+    public var journalFindings: [IndexFinding] = []
     /// Journal records `reindex` could not apply (their blobs are gone), and
     /// damaged journal files.
     public var journalSkipped: [String] = []
 
     public var isClean: Bool {
         corrupt.isEmpty && refcountMismatches.isEmpty && danglingReferences.isEmpty
-            && orphanPacks.isEmpty && unindexedRecords.isEmpty
+            && orphanPacks.isEmpty && unindexedRecords.isEmpty && indexFindings.isEmpty && journalFindings.isEmpty
     }
 }
 
@@ -100,6 +110,10 @@ extension Store {
             let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
             if modified < cutoff { report.orphanPacks.append(id) }
         }
+        report.indexFindings = try meta.checkIndex()
+        if !reindex {
+            report.journalFindings = try meta.compareWithJournal(RecoveryJournal.records(layout).records)
+        }
         if scanPacks {
             for id in try packs.packIDs() {
                 try packs.scan(packID: id) { header, location in
@@ -108,6 +122,11 @@ extension Store {
             }
         }
         guard repair else { return report }
+        if !report.indexFindings.isEmpty {
+            try meta.repairIndex()
+            report.repaired.append("rebuilt repository counters, manifest_parents and pack_live")
+            report.indexFindings = try meta.checkIndex()
+        }
         for m in report.refcountMismatches {
             try meta.repairRefcount(m.digest, to: m.expected, now: now)
             report.repaired.append("refcount of \(m.digest): \(m.stored) -> \(m.expected)")
@@ -126,6 +145,15 @@ extension Store {
             let (replayed, problems) = try replayJournal()
             report.repaired.append("replayed the recovery journal: \(replayed.manifests) manifests")
             report.journalSkipped = replayed.skipped + problems
+            report.indexFindings = try meta.checkIndex()
+        }
+        let replayPending = try meta.journalNeedsReplay()
+        if !reindex && !report.journalFindings.isEmpty && !replayPending {
+            // The index is the authority without --reindex: the journal is
+            // re-snapshotted from it.
+            try checkpointJournal()
+            report.repaired.append("re-snapshotted the recovery journal from the index")
+            report.journalFindings = try meta.compareWithJournal(RecoveryJournal.records(layout).records)
         }
         for id in report.orphanPacks where !reindexedPacks.contains(id) {
             try packs.removePack(id)
