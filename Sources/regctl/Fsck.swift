@@ -21,6 +21,9 @@ struct Fsck: ParsableCommand {
             """
     )
 
+    /// The flags below in pflag's grammar (`--repair=true`), as regctl's others.
+    static let boolFlags = ["verify-content", "scan-packs", "repair", "reindex"].map { PflagBool.Flag($0) }
+
     @Flag(help: "Re-hash every blob instead of checking record headers only.")
     var verifyContent = false
     @Flag(help: "Read every record of every pack (finds records missing from the index).")

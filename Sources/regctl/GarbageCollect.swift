@@ -1,11 +1,29 @@
 // `regctl garbage-collect [--dry-run] [--delete-untagged] [--quiet] config.yml`
-// with distribution's flags and output shape. Offline: it takes the storage
-// root's lock, so the server must be stopped (the online collector in
-// `regctl serve` needs no downtime: see berth.gc in the configuration).
+// (also `registry garbage-collect`, DistributionCLI.swift) with distribution's
+// flags (pflag's bool grammar: PflagBool.swift) and its stdout, line for line
+// (distribution registry/storage/garbagecollect.go):
+//
+//   <repo>                                       every repository
+//   <repo>: marking manifest <digest>␠           kept manifest (trailing space
+//                                                as distribution prints it)
+//   <repo>: marking blob <digest>                what it references, first time
+//                                                (digest order, not the manifest's)
+//   manifest eligible for deletion: {<repo> <digest> [<tags of repo>]}
+//   (empty line)
+//   <n> blobs marked, <m> blobs and <k> manifests eligible for deletion
+//   blob eligible for deletion: <digest>
+//   <repo>: layer link eligible for deletion: <digest>
+//
+// --quiet prints none of it. What was actually removed (and Berth's pack
+// compaction after it) is logged on stderr through `log:` as distribution's
+// vacuum logs "Deleting blob: ...". Offline: it takes the storage root's
+// lock, so the server must be stopped (the online collector in `regctl serve`
+// needs no downtime: see berth.gc in the configuration).
 
 import ArgumentParser
 import CASEngine
 import Foundation
+import Logging
 import RegistryConfig
 
 struct GarbageCollect: ParsableCommand {
@@ -18,9 +36,13 @@ struct GarbageCollect: ParsableCommand {
             signatures, SBOMs — of kept manifests), then deletes every blob no kept \
             manifest references. Shared packs left mostly dead are compacted. The \
             registry must not be serving this storage root; `regctl serve` collects \
-            garbage online without downtime (berth.gc).
+            garbage online without downtime (berth.gc). Flags take distribution's \
+            forms too: --dry-run=false, --delete-untagged=true, -dm.
             """
     )
+
+    /// The flags below in pflag's grammar (kept beside their declarations).
+    static let boolFlags = [PflagBool.Flag("dry-run", "d"), PflagBool.Flag("delete-untagged", "m"), PflagBool.Flag("quiet", "q")]
 
     @Flag(name: [.short, .customLong("dry-run")], help: "Report what would be deleted; change nothing.")
     var dryRun = false
@@ -28,39 +50,79 @@ struct GarbageCollect: ParsableCommand {
     @Flag(name: [.customShort("m"), .customLong("delete-untagged")], help: "Delete manifests that no tag references.")
     var deleteUntagged = false
 
-    @Flag(name: .shortAndLong, help: "Print only the summary.")
+    @Flag(name: .shortAndLong, help: "Print nothing on stdout (deletions are still logged).")
     var quiet = false
 
     @Argument(help: "Path to config.yml.")
     var config: String
 
     func run() throws {
-        let settings = try loadConfiguration(config)
+        try collect(loadConfiguration(config))
+    }
+
+    func collect(_ settings: RegistryConfiguration) throws {
+        LogSetup.bootstrap(settings.log)
+        let logger = Logger(label: "berth.gc")
         let root = settings.storage.filesystem.rootDirectory
         let store = try openStore(root, options: ServerSettings.store(from: settings))
         defer { store.close() }
         let report = try store.garbageCollect(
             policy: GCPolicy(deleteUntagged: deleteUntagged, gracePeriod: 0, untaggedDelay: 0), dryRun: dryRun)
         if !quiet {
-            var lastRepo: String?
-            for m in report.kept {
-                if m.repository != lastRepo {
-                    print(m.repository)
-                    lastRepo = m.repository
-                }
-                print("\(m.repository): marking manifest \(m.digest)")
+            for line in try Self.lines(report, tags: { try store.tags(repository: $0, after: nil, limit: nil) ?? [] }) {
+                print(line)
             }
         }
-        print("\(report.markedBlobs) blobs marked, \(report.deletedBlobs.count) blobs and \(report.deletedManifests.count) manifests eligible for deletion")
-        for m in report.deletedManifests {
-            print("manifest eligible for deletion: \(m.repository)@\(m.digest)")
-        }
-        for d in report.deletedBlobs {
-            print("blob eligible for deletion: \(d)")
-        }
         guard !dryRun else { return }
+        for m in report.deletedManifests { logger.info("deleting manifest: \(m.repository)@\(m.digest)") }
+        for d in report.deletedBlobs { logger.info("Deleting blob: \(d)") }
+        for d in report.deletedBlobs {
+            for repo in report.deletedLinks[d] ?? [] { logger.info("Deleting layer link: \(repo)@\(d)") }
+        }
         let compaction = try store.compact(minDeadRatio: 0.5)
-        print("deleted \(report.deletedBlobs.count) blobs (\(report.freedBytes) bytes), \(report.deletedManifests.count) manifests; removed \(report.removedPacks) packs; compacted \(compaction.packsRewritten.count) packs, reclaiming \(compaction.bytesReclaimed) bytes")
+        logger.info("deleted \(report.deletedBlobs.count) blobs (\(report.freedBytes) bytes), \(report.deletedManifests.count) manifests; removed \(report.removedPacks) packs; compacted \(compaction.packsRewritten.count) packs, reclaiming \(compaction.bytesReclaimed) bytes")
+    }
+
+    /// Distribution's stdout for `report` (see the top of the file); `tags`
+    /// lists a repository's tags for the manifest lines.
+    static func lines(_ report: GCReport, tags: (String) throws -> [String]) throws -> [String] {
+        var out: [String] = []
+        var keptBy: [String: [GCReport.ManifestRef]] = [:]
+        for m in report.kept { keptBy[m.repository, default: []].append(m) }
+        var marked = Set<BlobDigest>()
+        for repo in report.repositories {
+            out.append(repo)
+            let kept = keptBy[repo] ?? []
+            var refsOf: [BlobDigest: [BlobDigest]] = [:]
+            for m in kept { refsOf[m.digest] = report.references[m] ?? [] }
+            // Distribution's markManifestReferences: a reference marked for
+            // the first time is printed, and a child manifest's own
+            // references follow it.
+            func mark(_ m: BlobDigest) {
+                for r in refsOf[m] ?? [] {
+                    guard marked.insert(r).inserted else { continue }
+                    out.append("\(repo): marking blob \(r)")
+                    if refsOf[r] != nil { mark(r) }
+                }
+            }
+            for m in kept {
+                out.append("\(repo): marking manifest \(m.digest) ")
+                marked.insert(m.digest)
+                mark(m.digest)
+            }
+        }
+        for m in report.deletedManifests {
+            out.append("manifest eligible for deletion: {\(m.repository) \(m.digest) [\(try tags(m.repository).joined(separator: " "))]}")
+        }
+        out.append("")
+        out.append("\(report.markedBlobs) blobs marked, \(report.deletedBlobs.count) blobs and \(report.deletedManifests.count) manifests eligible for deletion")
+        for d in report.deletedBlobs { out.append("blob eligible for deletion: \(d)") }
+        var linksBy: [String: [BlobDigest]] = [:]
+        for d in report.deletedBlobs { for repo in report.deletedLinks[d] ?? [] { linksBy[repo, default: []].append(d) } }
+        for repo in linksBy.keys.sorted() {
+            for d in linksBy[repo]! { out.append("\(repo): layer link eligible for deletion: \(d)") }
+        }
+        return out
     }
 }
 

@@ -31,7 +31,11 @@ struct Serve: AsyncParsableCommand {
     var config: String?
 
     func run() async throws {
-        let settings = try loadConfiguration(config)
+        try await serve(loadConfiguration(config))
+    }
+
+    /// Serves `settings` (loaded from `config`, which SIGHUP re-reads).
+    func serve(_ settings: RegistryConfiguration) async throws {
         LogSetup.bootstrap(settings.log)
         var logger = Logger(label: "berth")
         for (k, v) in settings.log.fields { logger[metadataKey: k] = .string(v) }

@@ -21,12 +21,20 @@ public struct GCReport: Sendable, Equatable {
         public let repository: String
         public let digest: BlobDigest
     }
+    /// Every repository looked at, in order (distribution prints each).
+    public var repositories: [String] = []
     /// Manifests kept, in repository order (the "marking" lines).
     public var kept: [ManifestRef] = []
+    /// What each kept manifest references (config, layers, child manifests),
+    /// in the index's edge order: distribution's "marking blob" lines.
+    public var references: [ManifestRef: [BlobDigest]] = [:]
     /// Blobs reachable from kept manifests.
     public var markedBlobs: Int = 0
     public var deletedManifests: [ManifestRef] = []
     public var deletedBlobs: [BlobDigest] = []
+    /// Repositories each deleted blob was linked into, read before it went
+    /// (distribution's "layer link eligible for deletion" lines).
+    public var deletedLinks: [BlobDigest: [String]] = [:]
     /// Original bytes of the deleted blobs.
     public var freedBytes: UInt64 = 0
     /// Dedicated pack files unlinked.
@@ -61,12 +69,14 @@ extension Store {
         var released: [BlobDigest: UInt64] = [:]
         var marked = Set<BlobDigest>()
         for repository in try meta.allRepositories() {
+            report.repositories.append(repository)
             let summaries = try meta.manifestSummaries(repository: repository)
             let keep = policy.deleteUntagged ? Self.keptManifests(summaries) : Set(summaries.map(\.digest))
             for s in summaries {
                 let ref = GCReport.ManifestRef(repository: repository, digest: s.digest)
                 if keep.contains(s.digest) {
                     report.kept.append(ref)
+                    report.references[ref] = s.references
                     marked.insert(s.digest)
                     marked.formUnion(s.references)
                 } else {
@@ -93,9 +103,11 @@ extension Store {
             return true
         }
         for (d, rec) in candidates {
+            let links = try meta.repositoriesLinking(d, limit: .max)
             let removed = try dryRun || meta.removeBlob(d, ifZeroSince: cutoff)
             if removed {
                 report.deletedBlobs.append(d)
+                if !links.isEmpty { report.deletedLinks[d] = links }
                 report.freedBytes += rec.location.rawLength
                 if !dryRun, rec.location.flags.contains(.dedicated) {
                     try packs.removePack(rec.location.packID)

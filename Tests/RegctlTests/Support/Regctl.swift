@@ -44,14 +44,14 @@ enum Regctl {
         let out: URL, err: URL
         private let scratch: URL
 
-        init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        init(_ arguments: [String], environment: [String: String] = [:], name: String = "regctl") throws {
             scratch = FileManager.default.temporaryDirectory.appendingPathComponent("berth-regctl-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
             out = scratch.appendingPathComponent("stdout")
             err = scratch.appendingPathComponent("stderr")
             _ = FileManager.default.createFile(atPath: out.path, contents: nil)
             _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-            process.executableURL = try Regctl.executable()
+            process.executableURL = try name == "regctl" ? Regctl.executable() : Regctl.link(named: name, in: scratch)
             process.arguments = arguments
             // No REGISTRY_* from the test runner's environment leaks into the config.
             var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("REGISTRY_") }
@@ -88,8 +88,16 @@ enum Regctl {
         }
     }
 
-    /// Runs `regctl <arguments>` to completion.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> RegctlResult {
-        try Child(arguments, environment: environment).wait()
+    /// A symlink `<directory>/<name>` to the built binary (as `make build`
+    /// links `registry`): argv[0] then ends in `name`.
+    static func link(named name: String, in directory: URL) throws -> URL {
+        let link = directory.appendingPathComponent(name)
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: executable())
+        return link
+    }
+
+    /// Runs `regctl <arguments>` (or, with `name`, the binary under that name) to completion.
+    static func run(_ arguments: [String], environment: [String: String] = [:], name: String = "regctl") throws -> RegctlResult {
+        try Child(arguments, environment: environment, name: name).wait()
     }
 }
