@@ -52,6 +52,7 @@ struct Fsck: ParsableCommand {
         for p in r.orphanPacks { print("orphan pack: \(p)") }
         for f in r.indexFindings { print("index: \(f)") }
         for f in r.journalFindings { print("journal: \(f.problem)") }
+        if r.journalBehindIndex { print("note: the recovery journal lost its last records in a crash; the next start re-snapshots it") }
         if !r.unindexedRecords.isEmpty { print("records not in the index (dead bytes, or --reindex): \(r.unindexedRecords.count)") }
         for line in r.repaired { print("repaired: \(line)") }
         for line in r.journalSkipped { print("not restored: \(line)") }

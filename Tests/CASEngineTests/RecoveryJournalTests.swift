@@ -170,6 +170,12 @@ import Testing
             let frames = try RecoveryJournal.readFrames(path).frames
             let lastTwo = RecoveryJournal.framedSize(Array(frames.suffix(2)))   // the manifest and its tag
             #expect(truncate(path, off_t(position.offset - lastTwo)) == 0)
+            var o = smallOptions()
+            o.readOnly = true
+            let check = try Store(root: f.root.path, options: o, clock: clock.read)
+            let r0 = try check.fsck(verifyContent: false, scanPacks: false, repair: false)
+            check.close()
+            #expect(r0.journalBehindIndex && r0.journalFindings.isEmpty && r0.isClean, "\(r0.journalFindings)")
             let reopened = try Store(root: f.root.path, options: smallOptions(), clock: clock.read)
             #expect(reopened.recovery.journal == .resnapshotted)
             reopened.close()

@@ -104,7 +104,7 @@ struct HostileInputBodyTests {
             // Read from now on, so the close is timed as it happens, not after
             // the probes below (slow on a loaded machine).
             async let answer = { () async throws -> ([UInt8], Bool, Duration) in
-                let (bytes, closed) = try await c.read(timeout: 20)
+                let (bytes, closed) = try await c.read(timeout: 40)
                 return (bytes, closed, ContinuousClock.now - started)
             }()
             try await assertNothingCommitted(r, victim, "stalled body (open)")

@@ -281,6 +281,17 @@ final class RecoveryJournal: @unchecked Sendable {
         return (out, problems)
     }
 
+    /// Where the journal on disk ends (its newest segment's valid frames), as
+    /// a writable open would find it; nil when there is no journal.
+    static func end(_ layout: StorageLayout) throws -> JournalPosition? {
+        let (segments, snapshots) = try files(layout)
+        guard let last = max(segments.last ?? 0, snapshots.last ?? 0) as UInt32?, last > 0 else { return nil }
+        let path = layout.journalPath(last, suffix: StorageLayout.journalSegmentSuffix)
+        guard let fd = try PosixIO.openFileIfExists(path, O_RDONLY) else { return JournalPosition(segment: last, offset: 0) }
+        defer { PosixIO.closeFile(fd) }
+        return JournalPosition(segment: last, offset: try validLength(fd, path: path))
+    }
+
     /// Segment and snapshot ids present, ascending.
     static func files(_ layout: StorageLayout) throws -> (segments: [UInt32], snapshots: [UInt32]) {
         var segments: [UInt32] = [], snapshots: [UInt32] = []

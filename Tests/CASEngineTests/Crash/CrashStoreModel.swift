@@ -139,6 +139,10 @@ struct CrashStoreModel {
             for c in r.corrupt { found.append("fsck: \(c.digest) corrupt: \(c.problem)") }
             for m in r.refcountMismatches { found.append("fsck: refcount of \(m.digest) stored \(m.stored), edges say \(m.expected)") }
             for m in r.danglingReferences { found.append("fsck: \(m.repository) \(m.manifest) references missing \(m.missing)") }
+            // Derived tables, and the recovery journal, which must again
+            // describe the index after every crash (re-snapshotted at open
+            // when it lost a tail).
+            for f in r.indexFindings + r.journalFindings { found.append("fsck: \(f)") }
         }
         return found
     }

@@ -42,11 +42,13 @@ extension TestRegistry {
 /// How long after `start` a connection may close when a `timeout`-second
 /// timer closed it: never before the timer (the lower bound is exact: the
 /// server arms it after `start`), and within `slack` of it (client and
-/// scheduler latency on a loaded 2-core machine; far below any other timer
-/// the tests leave at its default).
+/// scheduler latency on a loaded 2-core machine, where 11.9 s after a 1 s
+/// timer was seen with the whole suite running; still below the smallest
+/// timer the tests leave at its default, the 30 s header timeout, so a close
+/// by any other timer fails the check).
 struct ClosedByTimer {
     let timeout: Double
-    var slack: Double = 10
+    var slack: Double = 20
 
     var upperBound: Duration { .milliseconds(Int((timeout + slack) * 1000)) }
 
