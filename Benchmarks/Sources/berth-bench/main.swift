@@ -1,5 +1,6 @@
 // berth-bench engine [DIR]   engine-level figures (DIR defaults to ./bench-data)
 // berth-bench gc [DIR]       GC pass cost against garbage and store size
+// berth-bench gc-drain [DIR] GC backlog under sustained small-image pushes
 // berth-bench e2e [WORKDIR] [--regctl PATH] [--distribution PATH] [--quick]
 //                            Berth vs CNCF distribution over HTTP on loopback
 //                            (WORKDIR defaults to ./bench-e2e, removed at the end)
@@ -11,6 +12,8 @@ case "engine":
     try EngineBench(dir: args.count > 2 ? args[2] : FileManager.default.currentDirectoryPath + "/bench-data").run()
 case "gc":
     try GCBench(dir: args.count > 2 ? args[2] : FileManager.default.currentDirectoryPath + "/bench-data").run()
+case "gc-drain":
+    try GCDrainBench(dir: args.count > 2 ? args[2] : FileManager.default.currentDirectoryPath + "/bench-data").run()
 case "e2e":
     var rest = Array(args.dropFirst(2))
     func option(_ name: String, _ fallback: String) -> String {
@@ -40,6 +43,6 @@ case "e2e":
         exit(1)
     }
 default:
-    print("usage: berth-bench engine [DIR] | berth-bench gc [DIR] | berth-bench e2e [WORKDIR] [--regctl PATH] [--distribution PATH]")
+    print("usage: berth-bench engine [DIR] | berth-bench gc [DIR] | berth-bench gc-drain [DIR] | berth-bench e2e [WORKDIR] [--regctl PATH] [--distribution PATH]")
     exit(2)
 }
