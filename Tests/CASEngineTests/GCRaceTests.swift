@@ -190,6 +190,24 @@ final class Background<T: Sendable>: @unchecked Sendable {
         }
     }
 
+    @Test func aBlobSeenAfterTheCollectorsDecisionIsKept() throws {
+        try withStore { f, clock in
+            let d = try f.blob("seen between the decision and the delete", "a")
+            clock.advance(Self.grace + 1)
+            let store = f.store
+            let report = try interleave(.gcBlobAfterDecision, store, call: { try store.collectIncrementally(policy: Self.policy) }) {
+                let seen = try f.store.stat(d, in: "a")  // the HEAD restarts its grace period
+                #expect(seen != nil)
+            }
+            #expect(report.deletedBlobs.isEmpty, "the delete re-checks zeroed-at in its own transaction")
+            try f.store.verify(d)
+            clock.advance(Self.grace - 1)
+            #expect(try f.store.collectIncrementally(policy: Self.policy).deletedBlobs.isEmpty)
+            clock.advance(1)
+            #expect(try f.store.collectIncrementally(policy: Self.policy).deletedBlobs == [d])
+        }
+    }
+
     @Test func readerThatLookedUpBeforeCompactionStillReads() throws {
         try withStore { f, clock in
             let keep = Array("kept blob in a mostly dead pack".utf8)

@@ -107,7 +107,7 @@ import Testing
         for m in [10, 20] {
             try t.store.putManifest(repository: "r", digest: dg(m), location: loc(UInt32(m)), edges: image([1]), tags: [], now: 1)
         }
-        _ = try t.store.reviewQueue(limit: 100).map { try t.store.removeReviewItems([$0]) }
+        try t.store.removeReviewItems(try t.store.reviewPage(after: nil, limit: 100))
         #expect(throws: StoreError(.manifestUnknown, "")) { try t.store.setTag(repository: "r", tag: "x", digest: dg(1), now: 2) }
         try t.store.setTag(repository: "r", tag: "latest", digest: dg(10), now: 2)
         try t.store.setTag(repository: "r", tag: "stable", digest: dg(10), now: 3)
@@ -131,7 +131,8 @@ import Testing
         #expect(try t.store.tagHistory(repository: "r", tag: "none") == [])
         try t.store.setTag(repository: "r", tag: "latest", digest: dg(10), now: 10)
         #expect(try t.store.tagHistory(repository: "r", tag: "latest").map(\.at) == [2, 5, 10])
-        try t.store.removeReviewItems([.manifestUntagged(repository: "r", digest: dg(10), at: 6), .blobZeroed(dg(5), at: 1)])
+        let untagged10 = try t.store.reviewPage(after: nil, limit: 10).filter { $0.item == .manifestUntagged(repository: "r", digest: dg(10), at: 6) }
+        try t.store.removeReviewItems(untagged10 + [(seq: 1, item: .blobZeroed(dg(5), at: 1))])  // the second is not queued
         #expect(try t.store.reviewQueue(limit: 10) == [.manifestUntagged(repository: "r", digest: dg(20), at: 8)])
     }
 

@@ -1,38 +1,79 @@
-// The plain in-memory model StorePropertyTests holds a real Store to: blobs,
-// per-repository visibility (links and manifests), refcounts, tags, and what
-// each garbage collector removes (GarbageCollector.swift and
-// IncrementalCollector.swift, invariant 2 of each, with grace 0).
+// The plain in-memory specification StorePropertyTests holds a real Store to.
+// It states the documented semantics directly — RECOVERY.md ("What GC never
+// takes", "Garbage collection"), MetaStore invariants 1-3, MetaStore+Blobs
+// invariant 3, MetaStore+Tags invariant 3 — over plain sets and dictionaries,
+// never over the engine's tables: refcounts and keeping are recomputed from
+// the manifests on every question.
+//
+// Time is the test's frozen clock (`now`, whole seconds). A blob's grace
+// period starts when it is stored, when its refcount falls to 0, and when a
+// client links or sees it while at 0 (`zeroedAt`). Untagged reviews are the
+// `manifestUntagged(repo, m, at)` requests RECOVERY.md step 4 lists: queued
+// when a tag leaves a manifest, when a new manifest is pushed without a tag
+// and, for the manifests it kept, when a manifest is deleted. Collection is
+// in StoreModel+GC.swift.
 
 @testable import CASEngine
 
 struct StoreModel {
-    struct Link: Hashable { let repo: String; let digest: BlobDigest }
+    struct Link: Hashable, Comparable {
+        let repo: String
+        let digest: BlobDigest
+        static func < (a: Link, b: Link) -> Bool { (a.repo, a.digest) < (b.repo, b.digest) }
+    }
+    struct Manifest: Equatable {
+        let refs: Set<BlobDigest>
+        let subject: BlobDigest?
+    }
+    struct Review: Hashable {
+        let repo: String
+        let digest: BlobDigest
+        let at: UInt64
+    }
 
+    var now: UInt64
     var content: [BlobDigest: [UInt8]] = [:]
+    /// Start of each stored blob's current grace period (read at refcount 0).
+    var zeroedAt: [BlobDigest: UInt64] = [:]
     var links: Set<Link> = []
-    var manifests: [String: [BlobDigest: [BlobDigest]]] = [:]  // repo -> manifest -> refs
+    var manifests: [String: [BlobDigest: Manifest]] = [:]
     var tags: [String: [String: BlobDigest]] = [:]
-    /// Manifests whose last tag went (moved or deleted): the online collector's
-    /// untagged reviews. Never-tagged manifests are not queued.
-    var untaggedReviews: Set<Link> = []
-    /// Blobs garbage collection removed: must be gone from the store.
+    /// Pending untagged reviews. A review outlives a delete of its manifest
+    /// and applies to the manifest if it is pushed again.
+    var reviews: Set<Review> = []
+    /// Blobs garbage collection removed and nobody stored again: must be gone.
     var removed: Set<BlobDigest> = []
+    /// Manifests whose pending reviews a collection left undetermined (see
+    /// `collectOffline`): the test never pushes these again.
+    var uncertain: Set<Link> = []
 
+    init(now: UInt64) { self.now = now }
+
+    // MARK: Questions
+
+    /// MetaStore invariant 1: one per (repository, manifest) entry of `d`, one
+    /// per manifest of any repository whose distinct references contain `d`.
     func refcount(_ d: BlobDigest) -> UInt64 {
         var n: UInt64 = 0
-        for (_, ms) in manifests {
-            for (m, refs) in ms {
-                if m == d { n += 1 }
-                if Set(refs).contains(d) { n += 1 }
-            }
+        for ms in manifests.values {
+            if ms[d] != nil { n += 1 }
+            n += UInt64(ms.values.filter { $0.refs.contains(d) }.count)
         }
         return n
     }
 
-    /// Store.stat(_:in:): linked there, or a manifest of the repository.
-    func available(_ repo: String, _ d: BlobDigest) -> Bool {
+    /// Blob HEAD/GET and a mount's `from`: linked there, or one of its manifests.
+    func visible(_ repo: String, _ d: BlobDigest) -> Bool {
         links.contains(Link(repo: repo, digest: d)) || manifests[repo]?[d] != nil
     }
+
+    /// What a new manifest of `repo` may reference: visible, or referenced by
+    /// one of the repository's manifests.
+    func available(_ repo: String, _ d: BlobDigest) -> Bool {
+        visible(repo, d) || (manifests[repo] ?? [:]).values.contains { $0.refs.contains(d) }
+    }
+
+    func isTagged(_ repo: String, _ m: BlobDigest) -> Bool { tags[repo]?.values.contains(m) ?? false }
 
     /// Repositories with a link, a manifest or a tag.
     var repositories: [String] {
@@ -41,87 +82,107 @@ struct StoreModel {
             .sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
     }
 
-    func isTagged(_ repo: String, _ m: BlobDigest) -> Bool { tags[repo]?.values.contains(m) ?? false }
+    /// Manifests of `repo` whose subject is `d`.
+    func referrers(_ repo: String, of d: BlobDigest) -> Set<BlobDigest> {
+        Set((manifests[repo] ?? [:]).filter { $0.value.subject == d }.keys)
+    }
 
-    // MARK: Operations
+    // MARK: Blobs
 
+    /// Upload or monolithic PUT (dedupe included): stored if new, linked.
     mutating func putBlob(_ bytes: [UInt8], _ d: BlobDigest, in repo: String) {
-        content[d] = bytes
-        removed.remove(d)
+        store(bytes, d, restartingGrace: true)
         links.insert(Link(repo: repo, digest: d))
     }
 
-    mutating func putManifest(_ bytes: [UInt8], _ d: BlobDigest, in repo: String, refs: [BlobDigest], tags newTags: [String]) {
-        content[d] = bytes
-        manifests[repo, default: [:]][d] = refs
+    /// Mount; `from` nil: any stored blob. False (nothing changes) when the
+    /// blob is not stored or not visible in `from`.
+    mutating func mount(_ d: BlobDigest, into repo: String, from: String?) -> Bool {
+        guard content[d] != nil, from.map({ visible($0, d) }) ?? true else { return false }
+        restartGrace(d)
+        links.insert(Link(repo: repo, digest: d))
+        return true
+    }
+
+    /// Blob DELETE: the repository's link only.
+    mutating func unlink(_ d: BlobDigest, in repo: String) -> Bool {
+        links.remove(Link(repo: repo, digest: d)) != nil
+    }
+
+    /// HEAD/GET: found when visible; a zero-ref blob a client saw restarts its grace.
+    mutating func head(_ d: BlobDigest, in repo: String) -> Bool {
+        guard visible(repo, d) else { return false }
+        restartGrace(d)
+        return true
+    }
+
+    mutating func store(_ bytes: [UInt8], _ d: BlobDigest, restartingGrace: Bool) {
+        if content[d] == nil {
+            content[d] = bytes
+            zeroedAt[d] = now
+            removed.remove(d)
+        } else if restartingGrace {
+            restartGrace(d)
+        }
+    }
+
+    mutating func restartGrace(_ d: BlobDigest) {
+        if refcount(d) == 0 { zeroedAt[d] = now }
+    }
+
+    /// Runs `body`; every blob whose refcount it took to 0 was zeroed now.
+    mutating func releasing(_ body: (inout StoreModel) -> Void) {
+        let before = content.keys.filter { refcount($0) > 0 }
+        body(&self)
+        for d in before where refcount(d) == 0 { zeroedAt[d] = now }
+    }
+
+    // MARK: Manifests and tags
+
+    /// Manifest PUT. The bytes are stored first (a new blob at refcount 0; an
+    /// existing one untouched); a manifest new to `repo` must find every
+    /// reference available there, else nothing else changes and the answer
+    /// is false (`.referenceUnknown`). Re-pushing changes no edge.
+    mutating func putManifest(_ bytes: [UInt8], _ d: BlobDigest, in repo: String, _ m: Manifest, tags newTags: [String]) -> Bool {
+        store(bytes, d, restartingGrace: false)
+        if manifests[repo]?[d] == nil {
+            guard m.refs.allSatisfy({ $0 == d || available(repo, $0) }) else { return false }
+            manifests[repo, default: [:]][d] = m
+            if newTags.isEmpty { reviews.insert(Review(repo: repo, digest: d, at: now)) }
+        }
         for t in newTags { setTag(repo, t, d) }
+        return true
     }
 
     mutating func setTag(_ repo: String, _ tag: String, _ d: BlobDigest) {
         let old = tags[repo]?[tag]
         tags[repo, default: [:]][tag] = d
-        if let old, old != d, !isTagged(repo, old) { untaggedReviews.insert(Link(repo: repo, digest: old)) }
+        if let old, old != d { leftByTag(repo, old) }
     }
 
     mutating func deleteTag(_ repo: String, _ tag: String) {
         guard let old = tags[repo]?.removeValue(forKey: tag) else { return }
-        if !isTagged(repo, old) { untaggedReviews.insert(Link(repo: repo, digest: old)) }
+        leftByTag(repo, old)
     }
 
-    mutating func deleteManifest(_ repo: String, _ m: BlobDigest) {
-        manifests[repo]?[m] = nil
-        tags[repo] = tags[repo]?.filter { $0.value != m }
+    private mutating func leftByTag(_ repo: String, _ m: BlobDigest) {
+        if !isTagged(repo, m) { reviews.insert(Review(repo: repo, digest: m, at: now)) }
     }
 
-    // MARK: Garbage collection (grace period 0)
-
-    /// Manifests kept in `repo`: tagged ones and, transitively, the manifests
-    /// of the repository they reference (index children). No referrers here.
-    func kept(_ repo: String) -> Set<BlobDigest> {
+    /// The manifests `m` may have kept: child manifests of `repo` and referrers.
+    func orphans(_ repo: String, of m: BlobDigest) -> Set<BlobDigest> {
         let ms = manifests[repo] ?? [:]
-        var keep = Set<BlobDigest>()
-        var work = ms.keys.filter { isTagged(repo, $0) }
-        while let m = work.popLast() {
-            guard keep.insert(m).inserted else { continue }
-            work += (ms[m] ?? []).filter { ms[$0] != nil }
-        }
-        return keep
+        return Set((ms[m]?.refs ?? []).filter { $0 != m && ms[$0] != nil }).union(referrers(repo, of: m))
     }
 
-    /// Every blob at refcount 0 goes, with its links.
-    mutating func sweep() -> Set<BlobDigest> {
-        let garbage = Set(content.keys.filter { refcount($0) == 0 })
-        for d in garbage { content[d] = nil }
-        links = links.filter { !garbage.contains($0.digest) }
-        removed.formUnion(garbage)
-        return garbage
-    }
-
-    /// `Store.garbageCollect`: with `deleteUntagged`, every manifest not kept
-    /// goes first; then the sweep.
-    mutating func collectOffline(deleteUntagged: Bool) -> (manifests: Set<Link>, blobs: Set<BlobDigest>) {
-        var gone = Set<Link>()
-        if deleteUntagged {
-            for repo in manifests.keys {
-                let keep = kept(repo)
-                for m in manifests[repo]!.keys where !keep.contains(m) { gone.insert(Link(repo: repo, digest: m)) }
-            }
-            for l in gone { deleteManifest(l.repo, l.digest) }
+    /// Manifest DELETE (and the collectors' deletes): its tags go with it
+    /// (no review of its own), what it kept is reviewed at `requeueAt`.
+    mutating func deleteManifest(_ repo: String, _ m: BlobDigest, requeueAt: UInt64) {
+        guard manifests[repo]?[m] != nil else { return }
+        for o in orphans(repo, of: m) { reviews.insert(Review(repo: repo, digest: o, at: requeueAt)) }
+        releasing { model in
+            model.manifests[repo]![m] = nil
+            model.tags[repo] = model.tags[repo]?.filter { $0.value != m }
         }
-        return (gone, sweep())
-    }
-
-    /// `Store.collectIncrementally` with the untagged policy, run until it
-    /// removes nothing: queued untagged manifests not kept go, their index
-    /// children are queued in turn, then the sweep (every zeroing queued a review).
-    mutating func collectOnline() -> (manifests: Set<Link>, blobs: Set<BlobDigest>) {
-        var gone = Set<Link>()
-        while let item = untaggedReviews.popFirst() {
-            guard let refs = manifests[item.repo]?[item.digest], !kept(item.repo).contains(item.digest) else { continue }
-            deleteManifest(item.repo, item.digest)
-            gone.insert(item)
-            for r in refs where manifests[item.repo]?[r] != nil { untaggedReviews.insert(Link(repo: item.repo, digest: r)) }
-        }
-        return (gone, sweep())
     }
 }

@@ -16,7 +16,11 @@
 //      kept manifest (MetaStore+Keep invariants 2-3). The choice made from
 //      the queue is only a hint.
 //   3. Items not yet due stay queued; stale items (blob gone or referenced
-//      again, manifest gone or kept again) are dropped.
+//      again, manifest gone or kept again) are dropped — only at the
+//      sequence number the pass read: an identical item re-queued meanwhile
+//      (a blob zeroed again in the same second, even by this pass's own
+//      manifest deletes) moved behind the pass and is reviewed by the next
+//      (MetaStore+Queues invariant 3).
 //   4. One pass looks at every item queued before it started (paged, no
 //      fixed cap): a busy registry's backlog cannot outrun it. Items queued
 //      during the pass wait for the next one.
@@ -38,22 +42,23 @@ extension Store {
             let page = try meta.reviewPage(after: cursor, limit: max(1, batch)).filter { $0.seq < end }
             guard let last = page.last else { break }
             cursor = last.seq
-            var done: [ReviewItem] = []
+            var done: [(seq: UInt64, item: ReviewItem)] = []
             var blobs: [BlobDigest] = []
             var manifests: [(repository: String, digest: BlobDigest)] = []
-            for (_, item) in page {
+            for entry in page {
+                let item = entry.item
                 switch item {
                 case .blobZeroed(let d, let at):
                     guard at + policy.gracePeriod <= now else { continue }
-                    done.append(item)
+                    done.append(entry)
                     // Gone, referenced again, or grace restarted (the restart
                     // queued a newer item): nothing to do for this one.
                     guard let rec = try meta.blob(d), rec.refcount == 0, rec.zeroedAt <= cutoff else { continue }
                     blobs.append(d)
                 case .manifestUntagged(let repository, let m, let at):
-                    guard policy.deleteUntagged else { done.append(item); continue }
+                    guard policy.deleteUntagged else { done.append(entry); continue }
                     guard at + policy.untaggedDelay <= now else { continue }
-                    done.append(item)
+                    done.append(entry)
                     manifests.append((repository, m))
                 }
             }

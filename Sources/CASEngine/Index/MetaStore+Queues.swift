@@ -5,6 +5,15 @@
 //   1. review[seq] == item iff review_index[item] == seq; an identical item
 //      is never queued twice.
 //   2. Upload ids and repositories are non-empty and NUL-free.
+//   3. An item is removed only at the sequence number the remover read
+//      (`removeReviewItems`), and enqueueing an item already queued moves it
+//      to a new, higher sequence number: a request made after the collector
+//      read the queue survives the collector's removal of what it read, and
+//      waits for the next pass. Items carry whole seconds, so a blob zeroed,
+//      referenced and zeroed again within one second (or a manifest queued
+//      twice in one second) asks for an identical item; before this rule the
+//      second request was dropped as a duplicate and the collector, which
+//      had found the first one stale, deleted the only copy.
 
 extension MetaStore {
     /// Oldest first.
@@ -47,14 +56,16 @@ extension MetaStore {
         }
     }
 
-    /// Removes the given items; items not queued are ignored.
-    func removeReviewItems(_ items: [ReviewItem]) throws {
-        guard !items.isEmpty else { return }
+    /// Removes the given entries (as `reviewPage` returned them) that are
+    /// still queued at the same sequence number; an item queued again since
+    /// (invariant 3), or already removed, is left alone.
+    func removeReviewItems(_ entries: [(seq: UInt64, item: ReviewItem)]) throws {
+        guard !entries.isEmpty else { return }
         try env.write { txn in
-            for item in items {
-                let encoded = item.encode()
-                guard let seq = try txn.get(db.reviewIndex, encoded) else { continue }
-                try txn.delete(db.review, seq)
+            for (seq, item) in entries {
+                let encoded = item.encode(), key = MetaKey.sequence(seq)
+                guard try txn.get(db.reviewIndex, encoded) == key else { continue }
+                try txn.delete(db.review, key)
                 try txn.delete(db.reviewIndex, encoded)
             }
         }

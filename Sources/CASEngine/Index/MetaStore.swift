@@ -12,7 +12,9 @@
 //      reference d of m) triples. It changes only in the transaction that
 //      adds or removes those manifests.
 //   2. blobs[d].zeroedAt == 0 iff refcount > 0; every transition to 0 (and
-//      every refresh of zeroedAt) enqueues `.blobZeroed(d, at: zeroedAt)`.
+//      every refresh of zeroedAt) enqueues `.blobZeroed(d, at: zeroedAt)`,
+//      so a zero-ref blob always has its review queued (MetaStore+Queues
+//      invariant 3 keeps a same-second repeat from being lost).
 //   3. repos[r] exists iff r has at least one manifest, tag or link; its three
 //      counters equal those numbers.
 //   4. Every reverse index (blob_links, manifest_tags, repo_refs, review_index)
@@ -188,10 +190,13 @@ final class MetaStore: @unchecked Sendable {
         try putBlob(txn, d, rec)
     }
 
-    /// Appends to the review queue unless the identical item is already queued.
+    /// Appends to the review queue. An identical item already queued moves
+    /// to the tail (MetaStore+Queues invariant 3): a collector that read it
+    /// before this request removes it only at the sequence it read, so the
+    /// request is never lost to that removal.
     func enqueue(_ txn: LMDBTransaction, _ item: ReviewItem) throws {
         let encoded = item.encode()
-        guard try !txn.contains(db.reviewIndex, encoded) else { return }
+        if let old = try txn.get(db.reviewIndex, encoded) { try txn.delete(db.review, old) }
         let seq = MetaKey.sequence(try nextSequence(txn))
         try txn.put(db.review, seq, encoded)
         try txn.put(db.reviewIndex, encoded, seq)
