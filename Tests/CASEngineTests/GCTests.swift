@@ -209,3 +209,30 @@ import Testing
         }
     }
 }
+
+/// Online passes with the untagged policy off drop untagged reviews; the first
+/// pass with it on again re-queues every untagged manifest, so what was left
+/// while it was off is collected one untagged delay after the switch.
+@Suite struct UntaggedPolicySwitchTests {
+    @Test func switchingTheUntaggedPolicyOnCollectsWhatWasLeftWhileItWasOff() throws {
+        let clock = GCTests.Clock()
+        try GCTests().withStore(clock) { f in
+            let layer = try f.blob("layer of the untagged image")
+            let untagged = try f.manifest("pushed by digest", refs: [layer], tags: [])
+            let kept = try f.manifest("tagged", refs: [try f.blob("kept layer")], tags: ["latest"])
+            let off = GCPolicy(deleteUntagged: false, gracePeriod: 0, untaggedDelay: 60)
+            let on = GCPolicy(deleteUntagged: true, gracePeriod: 0, untaggedDelay: 60)
+            clock.advance(120)
+            #expect(try f.store.collectIncrementally(policy: off).deletedManifests.isEmpty)
+            #expect(try f.store.meta.reviewQueue(limit: 100).isEmpty, "the untagged review was dropped")
+            // Switched on: reviewed again, one untagged delay from the switch.
+            #expect(try f.store.collectIncrementally(policy: on).deletedManifests.isEmpty, "not before the delay")
+            clock.advance(61)
+            let r = try f.store.collectIncrementally(policy: on)
+            #expect(r.deletedManifests.map(\.digest) == [untagged])
+            #expect(try f.store.manifest(repository: "app", digest: kept) != nil)
+            clock.advance(1)
+            #expect(try f.store.collectIncrementally(policy: on).deletedBlobs.contains(layer))
+        }
+    }
+}

@@ -64,13 +64,21 @@ extension StoreModel {
 
     /// `Store.collectIncrementally`, passes repeated until one removes
     /// nothing. Without the untagged policy every pending review is dropped
-    /// unused. With it, each review due (`at + untaggedDelay <= now`) is
+    /// unused (and remembered as dropped: the first pass with the policy
+    /// reviews every untagged manifest again, at its own time). With it, each review due (`at + untaggedDelay <= now`) is
     /// taken: its manifest goes if it still exists and is not kept, and what
     /// it kept is reviewed at `now - untaggedDelay` (due at once). Reviews not
     /// yet due stay. Then the sweep: every zero-ref blob has its review.
     mutating func collectOnline(_ policy: GCPolicy) -> (manifests: Set<Link>, blobs: Set<BlobDigest>) {
         var gone = Set<Link>()
         if policy.deleteUntagged {
+            if untaggedReviewsDropped {
+                for (repo, ms) in manifests {
+                    let tagged = Set((tags[repo] ?? [:]).values)
+                    for d in ms.keys where !tagged.contains(d) { reviews.insert(Review(repo: repo, digest: d, at: now)) }
+                }
+                untaggedReviewsDropped = false
+            }
             let requeueAt = now - min(now, policy.untaggedDelay)
             while let r = reviews.first(where: { $0.at + policy.untaggedDelay <= now }) {
                 reviews.remove(r)
@@ -79,6 +87,7 @@ extension StoreModel {
                 gone.insert(Link(repo: r.repo, digest: r.digest))
             }
         } else {
+            if !reviews.isEmpty { untaggedReviewsDropped = true }
             reviews = []
         }
         return (gone, sweep(grace: policy.gracePeriod))

@@ -41,6 +41,9 @@ struct StoreModel {
     /// Pending untagged reviews. A review outlives a delete of its manifest
     /// and applies to the manifest if it is pushed again.
     var reviews: Set<Review> = []
+    /// An online pass without the untagged policy dropped reviews: the next
+    /// pass with it reviews every untagged manifest again.
+    var untaggedReviewsDropped = false
     /// Blobs garbage collection removed and nobody stored again: must be gone.
     var removed: Set<BlobDigest> = []
     /// Manifests whose pending reviews a collection left undetermined (see

@@ -24,6 +24,12 @@
 //   4. One pass looks at every item queued before it started (paged, no
 //      fixed cap): a busy registry's backlog cannot outrun it. Items queued
 //      during the pass wait for the next one.
+//   5. With the untagged policy off, untagged reviews are dropped (they
+//      would pile up forever) and `untagged_reviews_dropped` is recorded; the
+//      first pass with the policy on again queues a review, at its own time,
+//      for every untagged manifest of every repository (the review re-checks
+//      what keeps each one), so switching the policy on collects what was
+//      left while it was off — one untagged delay after the switch.
 
 extension Store {
     /// Processes every due review item queued before the call, `batch` at a
@@ -36,6 +42,14 @@ extension Store {
         let now = self.now
         let cutoff = now >= policy.gracePeriod ? now - policy.gracePeriod : 0
         let requeueAt = now >= policy.untaggedDelay ? now - policy.untaggedDelay : 0
+        if policy.deleteUntagged, try meta.untaggedReviewsDropped() {
+            for repository in try meta.allRepositories() {
+                let untagged = try meta.manifestSummaries(repository: repository).filter { !$0.tagged }.map(\.digest)
+                try meta.enqueueUntaggedReviews(repository: repository, untagged, at: now)
+            }
+            try meta.setUntaggedReviewsDropped(false)
+        }
+        var droppedUntagged = false
         let end = try meta.sequenceHighWater()
         var cursor: UInt64? = nil
         while true {
@@ -56,7 +70,7 @@ extension Store {
                     guard let rec = try meta.blob(d), rec.refcount == 0, rec.zeroedAt <= cutoff else { continue }
                     blobs.append(d)
                 case .manifestUntagged(let repository, let m, let at):
-                    guard policy.deleteUntagged else { done.append(entry); continue }
+                    guard policy.deleteUntagged else { done.append(entry); droppedUntagged = true; continue }
                     guard at + policy.untaggedDelay <= now else { continue }
                     done.append(entry)
                     manifests.append((repository, m))
@@ -83,6 +97,7 @@ extension Store {
             }
             try meta.removeReviewItems(done)
         }
+        if droppedUntagged, try !meta.untaggedReviewsDropped() { try meta.setUntaggedReviewsDropped(true) }
         metrics.collected(report)
         return report
     }

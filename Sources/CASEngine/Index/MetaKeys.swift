@@ -13,6 +13,8 @@ enum MetaKey {
     static let journalEnd: [UInt8] = Array("journal_end".utf8)
     /// Present while the journal holds changes the index has not replayed.
     static let journalNeedsReplay: [UInt8] = Array("journal_needs_replay".utf8)
+    /// Present once an online pass with the untagged policy off dropped untagged reviews.
+    static let untaggedReviewsDropped: [UInt8] = Array("untagged_reviews_dropped".utf8)
 
     /// UTF-8 bytes of a repository name, tag or upload id; `.invalidArgument`
     /// when empty or containing NUL.

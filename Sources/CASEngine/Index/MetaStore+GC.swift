@@ -49,6 +49,18 @@ extension MetaStore {
 extension MetaStore {
     /// Queues manifests for untagged review (GC, after deleting the index or
     /// subject that kept them), due immediately when `at` is old enough.
+    /// Whether an online pass with the untagged policy off dropped untagged
+    /// reviews since the policy was last on.
+    func untaggedReviewsDropped() throws -> Bool {
+        try env.read { txn in try txn.get(db.meta, MetaKey.untaggedReviewsDropped) != nil }
+    }
+
+    func setUntaggedReviewsDropped(_ on: Bool) throws {
+        try env.write { txn in
+            if on { try txn.put(db.meta, MetaKey.untaggedReviewsDropped, [1]) } else { _ = try txn.delete(db.meta, MetaKey.untaggedReviewsDropped) }
+        }
+    }
+
     func enqueueUntaggedReviews(repository: String, _ digests: [BlobDigest], at: UInt64) throws {
         guard !digests.isEmpty else { return }
         _ = try MetaKey.name(repository, "repository")
