@@ -236,3 +236,26 @@ import Testing
         }
     }
 }
+
+/// The untagged delay counts from a manifest's latest untagging: a review
+/// left by an earlier one (the manifest was tagged again, then untagged) must
+/// not take it early.
+@Suite struct UntaggedDelayTests {
+    @Test func aStaleReviewDoesNotShortenTheDelayOfALaterUntagging() throws {
+        let clock = GCTests.Clock()
+        try GCTests().withStore(clock) { f in
+            let policy = GCPolicy(deleteUntagged: true, gracePeriod: 0, untaggedDelay: 100)
+            let m = try f.manifest("image", refs: [try f.blob("layer")], tags: ["latest"])
+            try f.store.deleteTag(repository: "app", tag: "latest")        // review due at t+100
+            clock.advance(90)
+            _ = try f.manifest("image", refs: [], tags: ["latest"])         // tagged again…
+            try f.store.deleteTag(repository: "app", tag: "latest")        // …untagged at t+90: due at t+190
+            clock.advance(20)                                               // t+110: the first review is due
+            #expect(try f.store.collectIncrementally(policy: policy).deletedManifests.isEmpty,
+                    "untagged 20 s ago: the delay is 100 s")
+            #expect(try f.store.manifest(repository: "app", digest: m) != nil)
+            clock.advance(80)                                               // t+190
+            #expect(try f.store.collectIncrementally(policy: policy).deletedManifests.map(\.digest) == [m])
+        }
+    }
+}

@@ -66,7 +66,8 @@ extension StoreModel {
     /// nothing. Without the untagged policy every pending review is dropped
     /// unused (and remembered as dropped: the first pass with the policy
     /// reviews every untagged manifest again, at its own time). With it, each review due (`at + untaggedDelay <= now`) is
-    /// taken: its manifest goes if it still exists and is not kept, and what
+    /// taken: its manifest goes if it still exists, is not kept and has been
+    /// unkept for the untagged delay (since its latest untagging), and what
     /// it kept is reviewed at `now - untaggedDelay` (due at once). Reviews not
     /// yet due stay. Then the sweep: every zero-ref blob has its review.
     mutating func collectOnline(_ policy: GCPolicy) -> (manifests: Set<Link>, blobs: Set<BlobDigest>) {
@@ -82,7 +83,8 @@ extension StoreModel {
             let requeueAt = now - min(now, policy.untaggedDelay)
             while let r = reviews.first(where: { $0.at + policy.untaggedDelay <= now }) {
                 reviews.remove(r)
-                guard manifests[r.repo]?[r.digest] != nil, !kept(r.repo).contains(r.digest) else { continue }
+                guard manifests[r.repo]?[r.digest] != nil, !kept(r.repo).contains(r.digest),
+                      unkeptSince[Link(repo: r.repo, digest: r.digest)] ?? 0 <= requeueAt else { continue }
                 deleteManifest(r.repo, r.digest, requeueAt: requeueAt)
                 gone.insert(Link(repo: r.repo, digest: r.digest))
             }

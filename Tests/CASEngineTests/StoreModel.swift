@@ -44,6 +44,9 @@ struct StoreModel {
     /// An online pass without the untagged policy dropped reviews: the next
     /// pass with it reviews every untagged manifest again.
     var untaggedReviewsDropped = false
+    /// When each manifest last may have become unkept (pushed, lost its last
+    /// tag, lost its keeper to a delete): the untagged delay counts from here.
+    var unkeptSince: [Link: UInt64] = [:]
     /// Blobs garbage collection removed and nobody stored again: must be gone.
     var removed: Set<BlobDigest> = []
     /// Manifests whose pending reviews a collection left undetermined (see
@@ -151,6 +154,7 @@ struct StoreModel {
         if manifests[repo]?[d] == nil {
             guard m.refs.allSatisfy({ $0 == d || available(repo, $0) }) else { return false }
             manifests[repo, default: [:]][d] = m
+            unkeptSince[Link(repo: repo, digest: d)] = now
             if newTags.isEmpty { reviews.insert(Review(repo: repo, digest: d, at: now)) }
         }
         for t in newTags { setTag(repo, t, d) }
@@ -169,7 +173,10 @@ struct StoreModel {
     }
 
     private mutating func leftByTag(_ repo: String, _ m: BlobDigest) {
-        if !isTagged(repo, m) { reviews.insert(Review(repo: repo, digest: m, at: now)) }
+        if !isTagged(repo, m) {
+            reviews.insert(Review(repo: repo, digest: m, at: now))
+            unkeptSince[Link(repo: repo, digest: m)] = now
+        }
     }
 
     /// The manifests `m` may have kept: child manifests of `repo` and referrers.
@@ -182,7 +189,11 @@ struct StoreModel {
     /// (no review of its own), what it kept is reviewed at `requeueAt`.
     mutating func deleteManifest(_ repo: String, _ m: BlobDigest, requeueAt: UInt64) {
         guard manifests[repo]?[m] != nil else { return }
-        for o in orphans(repo, of: m) { reviews.insert(Review(repo: repo, digest: o, at: requeueAt)) }
+        for o in orphans(repo, of: m) {
+            reviews.insert(Review(repo: repo, digest: o, at: requeueAt))
+            let link = Link(repo: repo, digest: o)
+            unkeptSince[link] = min(unkeptSince[link] ?? requeueAt, requeueAt)
+        }
         releasing { model in
             model.manifests[repo]![m] = nil
             model.tags[repo] = model.tags[repo]?.filter { $0.value != m }

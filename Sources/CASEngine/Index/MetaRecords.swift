@@ -101,6 +101,10 @@ struct ManifestEntry: Equatable {
     var mediaType: String
     var subject: BlobDigest?
     var references: [BlobDigest]
+    /// When the manifest last may have become unkept (pushed, lost its last
+    /// tag, or lost the manifest that kept it): the untagged delay counts
+    /// from here. A trailing field: entries written before it read as 0.
+    var unkeptAt: UInt64 = 0
 
     func encode() -> [UInt8] {
         var w = ByteWriter()
@@ -109,6 +113,7 @@ struct ManifestEntry: Equatable {
         if let subject { w.u8(1); w.digest(subject) } else { w.u8(0) }
         w.u32(UInt32(references.count))
         for r in references { w.digest(r) }
+        w.u64(unkeptAt)
         return w.bytes
     }
 
@@ -124,7 +129,8 @@ struct ManifestEntry: Equatable {
         // (a digest key is at least 33 bytes), or a corrupt count traps the allocator.
         refs.reserveCapacity(min(n, bytes.count / 33))
         for _ in 0..<n { refs.append(try r.digest()) }
-        return ManifestEntry(createdAt: createdAt, mediaType: mediaType, subject: subject, references: refs)
+        let unkeptAt = r.atEnd ? 0 : try r.u64()
+        return ManifestEntry(createdAt: createdAt, mediaType: mediaType, subject: subject, references: refs, unkeptAt: unkeptAt)
     }
 }
 

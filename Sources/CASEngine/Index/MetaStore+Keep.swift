@@ -18,6 +18,11 @@
 //      referrer's subject committed before it is seen; one committed after
 //      it finds the manifest gone and fails with MANIFEST_BLOB_UNKNOWN /
 //      MANIFEST_UNKNOWN, never silently undone.
+//   4. The untagged delay counts from the manifest's `unkeptAt` (pushed,
+//      last tag removed, or its keeper deleted), checked in the deleting
+//      transaction: a review queued by an earlier untagging (the manifest was
+//      tagged again and untagged since) cannot take it before the delay
+//      since the latest one (`requeueAt` = now − delay).
 
 extension MetaStore {
     /// `repo ‖ 0x00 ‖ child ‖ parent`
@@ -58,7 +63,9 @@ extension MetaStore {
         return try journaledWrite(sync: false) { txn, journal in
             let mkey = MetaKey.repoDigest(repo, digest)
             guard let value = try txn.get(db.manifests, mkey), try !isKept(txn, repo, digest) else { return false }
-            try deleteManifestInTransaction(txn, repo, digest, try ManifestEntry.decode(value), now: now, requeueAt: requeueAt, &journal)
+            let entry = try ManifestEntry.decode(value)
+            guard entry.unkeptAt <= requeueAt else { return false }
+            try deleteManifestInTransaction(txn, repo, digest, entry, now: now, requeueAt: requeueAt, &journal)
             return true
         }
     }
@@ -74,8 +81,9 @@ extension MetaStore {
             for (item, repo) in zip(items, keys) {
                 guard let value = try txn.get(db.manifests, MetaKey.repoDigest(repo, item.digest)),
                       try !isKept(txn, repo, item.digest) else { continue }
-                try deleteManifestInTransaction(txn, repo, item.digest, try ManifestEntry.decode(value), now: now,
-                                                requeueAt: requeueAt, &journal)
+                let entry = try ManifestEntry.decode(value)
+                guard entry.unkeptAt <= requeueAt else { continue }
+                try deleteManifestInTransaction(txn, repo, item.digest, entry, now: now, requeueAt: requeueAt, &journal)
                 deleted.append(item)
             }
             return deleted

@@ -61,7 +61,8 @@ extension MetaStore {
     func addManifestInTransaction(_ txn: LMDBTransaction, _ repo: [UInt8], _ digest: BlobDigest, _ edges: ManifestEdges,
                                   references: [BlobDigest], size: UInt64, createdAt: UInt64,
                                   _ journal: inout [JournalRecord]) throws {
-        let entry = ManifestEntry(createdAt: createdAt, mediaType: edges.mediaType, subject: edges.subject, references: references)
+        let entry = ManifestEntry(createdAt: createdAt, mediaType: edges.mediaType, subject: edges.subject, references: references,
+                                  unkeptAt: createdAt)
         try txn.put(db.manifests, MetaKey.repoDigest(repo, digest), entry.encode())
         try adjustRepository(txn, repo, .manifests, by: 1)
         try retain(txn, digest)
@@ -132,7 +133,10 @@ extension MetaStore {
             return true
         }
         let name = String(decoding: repo, as: UTF8.self)
-        for d in orphaned { try enqueue(txn, .manifestUntagged(repository: name, digest: d, at: requeueAt)) }
+        for d in orphaned {
+            try enqueue(txn, .manifestUntagged(repository: name, digest: d, at: requeueAt))
+            try markUnkept(txn, repo, d, at: requeueAt, lowering: true)
+        }
         var tags: [[UInt8]] = []
         try txn.scanPrefix(db.manifestTags, mkey) { tag, _ in tags.append(tag); return true }
         for tag in tags {
@@ -181,6 +185,19 @@ extension MetaStore {
             }
             return out
         }
+    }
+
+    /// Records that the manifest may have become unkept at `at` (the untagged
+    /// delay counts from there). `lowering`: only move it earlier (the
+    /// orphans of a delete are due at once, whenever they were untagged).
+    func markUnkept(_ txn: LMDBTransaction, _ repo: [UInt8], _ m: BlobDigest, at: UInt64, lowering: Bool = false) throws {
+        let key = MetaKey.repoDigest(repo, m)
+        guard let v = try txn.get(db.manifests, key) else { return }
+        var entry = try ManifestEntry.decode(v)
+        let next = lowering ? min(entry.unkeptAt, at) : at
+        guard next != entry.unkeptAt else { return }
+        entry.unkeptAt = next
+        try txn.put(db.manifests, key, entry.encode())
     }
 
     func adjustRepoRef(_ txn: LMDBTransaction, _ repo: [UInt8], _ d: BlobDigest, by delta: Int) throws {

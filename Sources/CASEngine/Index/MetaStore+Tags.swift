@@ -87,6 +87,7 @@ extension MetaStore {
         try txn.scanPrefix(db.manifestTags, MetaKey.repoDigest(repo, old)) { _, _ in stillTagged = true; return false }
         if !stillTagged {
             try enqueue(txn, .manifestUntagged(repository: String(decoding: repo, as: UTF8.self), digest: old, at: now))
+            try markUnkept(txn, repo, old, at: now)
         }
     }
 
