@@ -43,6 +43,8 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case metadata
         /// The store has been closed.
         case closed
+        /// A compare-and-swap precondition (a tag's expected digest) did not hold.
+        case conflict
     }
 
     public let code: Code

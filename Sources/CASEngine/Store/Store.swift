@@ -298,6 +298,16 @@ public final class Store: Sendable {
     }
 
     /// Throws `.tagUnknown`.
+    /// Shifts `chain` by one (`archive` := old `latest`, `latest` := `beta`)
+    /// in one transaction after checking `expect` (compare-and-swap:
+    /// `.conflict` and nothing moves when a named tag differs); the first tag
+    /// must exist (`.tagUnknown`). Returns the chain's digests afterwards.
+    public func promoteTags(repository: String, chain: [String], expect: [String: BlobDigest]) throws -> [String: BlobDigest] {
+        try checkWritable()
+        try chain.forEach { try Self.checkName($0, "tag") }
+        return try meta.promoteTags(repository: repository, chain: chain, expect: expect, now: now)
+    }
+
     public func deleteTag(repository: String, tag: String) throws {
         try checkWritable()
         try meta.deleteTag(repository: repository, tag: tag, now: now)

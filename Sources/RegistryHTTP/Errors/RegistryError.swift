@@ -33,6 +33,11 @@ public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible
         case paginationNumberInvalid = "PAGINATION_NUMBER_INVALID"
         case internalError = "INTERNAL_ERROR"
         case unavailable = "UNAVAILABLE"
+        /// Berth's tag extension (docs/EXTENSIONS.md): a request body or tag
+        /// chain the extension cannot take.
+        case tagInvalid = "TAG_INVALID"
+        /// Berth's tag extension: an `expect` precondition did not hold.
+        case tagConflict = "TAG_CONFLICT"
     }
 
     public let code: Code
@@ -78,7 +83,8 @@ extension RegistryError.Code {
         switch self {
         case .blobUnknown, .blobUploadUnknown, .manifestUnknown, .nameUnknown: return .notFound
         case .blobUploadInvalid, .digestInvalid, .manifestBlobUnknown, .manifestInvalid,
-             .nameInvalid, .sizeInvalid, .paginationNumberInvalid: return .badRequest
+             .nameInvalid, .sizeInvalid, .paginationNumberInvalid, .tagInvalid: return .badRequest
+        case .tagConflict: return .conflict
         case .unauthorized: return .unauthorized
         case .denied: return .forbidden
         case .unsupported: return .methodNotAllowed
@@ -109,6 +115,8 @@ extension RegistryError.Code {
         case .paginationNumberInvalid: return "invalid number of results requested"
         case .internalError: return "internal server error"
         case .unavailable: return "service unavailable"
+        case .tagInvalid: return "invalid tag request"
+        case .tagConflict: return "a tag is not where the request expected it"
         }
     }
 }

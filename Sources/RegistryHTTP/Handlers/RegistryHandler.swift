@@ -126,6 +126,8 @@ struct RegistryHandler: Sendable {
             return try await cancelUpload(request, name: name, id: id)
         case (.referrers(let name, let digest), .GET):
             return try await referrers(request, name: name, digest: digest)
+        case (.tagPromote(let name), .POST):
+            return try await promoteTags(request, name: name)
         default:
             throw RegistryError(.unsupported, "method \(method.rawValue) not allowed on this endpoint")
         }

@@ -40,6 +40,7 @@ public protocol RegistryStore: Sendable {
     func manifest(repository: String, tag: String) throws -> StoredManifest?
     func deleteManifest(repository: String, digest: BlobDigest) throws
     func deleteTag(repository: String, tag: String) throws
+    func promoteTags(repository: String, chain: [String], expect: [String: BlobDigest]) throws -> [String: BlobDigest]
     func tags(repository: String, after: String?, limit: Int?) throws -> [String]?
     func repositories(after: String?, limit: Int?) throws -> [String]
     func referrers(repository: String, subject: BlobDigest, artifactType: String?) throws -> [Referrer]

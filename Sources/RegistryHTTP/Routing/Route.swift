@@ -23,6 +23,8 @@ public enum Route: Equatable, Sendable {
     case upload(name: String, id: String)
     /// `/v2/<name>/referrers/<digest>`
     case referrers(name: String, digest: String)
+    /// `/v2/<name>/_berth/tags/promote` (Berth's tag extension, docs/EXTENSIONS.md)
+    case tagPromote(name: String)
 
     /// Low-cardinality label for metrics and logs.
     public var label: String {
@@ -35,6 +37,7 @@ public enum Route: Equatable, Sendable {
         case .uploads: return "uploads"
         case .upload: return "upload"
         case .referrers: return "referrers"
+        case .tagPromote: return "berth_tags_promote"
         }
     }
 
@@ -43,7 +46,7 @@ public enum Route: Equatable, Sendable {
         switch self {
         case .base, .catalog: return nil
         case .tags(let n), .manifest(let n, _), .blob(let n, _), .uploads(let n),
-             .upload(let n, _), .referrers(let n, _):
+             .upload(let n, _), .referrers(let n, _), .tagPromote(let n):
             return n
         }
     }

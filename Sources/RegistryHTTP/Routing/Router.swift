@@ -48,6 +48,10 @@ public enum Router {
         } else if n >= 3, seg[n - 2] == "blobs", seg[n - 1] == "uploads" {
             nameEnd = n - 2
             route = { .uploads(name: $0) }
+        } else if n >= 4, seg[n - 3] == "_berth", seg[n - 2] == "tags", seg[n - 1] == "promote" {
+            // A name component cannot start with `_`: no repository ends so.
+            nameEnd = n - 3
+            route = { .tagPromote(name: $0) }
         } else if n >= 3, seg[n - 2] == "tags", seg[n - 1] == "list" {
             nameEnd = n - 2
             route = { .tags(name: $0) }
