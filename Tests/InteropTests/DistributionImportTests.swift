@@ -16,7 +16,7 @@ struct DistributionImportTests {
     }
 
     /// Pushes every case into a distribution root, corrupts one blob, stops distribution.
-    static func populate(_ root: URL, work: TemporaryDirectory) throws -> Pushed {
+    static func populate(_ root: URL, work: TemporaryDirectory, damage: Bool = true) throws -> Pushed {
         let layout = try OCILayout.create(at: work.path("src"))
         let app = try layout.addImage(seed: "app", layerCount: 2, largeLayerBytes: (1 << 20) + 4096)
         let dock = try layout.addImage(seed: "dock", layerCount: 1)
@@ -63,6 +63,7 @@ struct DistributionImportTests {
             #expect(try SHA256.digest(of: Skopeo.inspectRaw("docker://\(host)/\(t.repository):\(t.tag)")) == t.digest)
         }
         registry.stop()
+        guard damage else { return pushed }
 
         // Flip bytes in the middle of each layer's data file.
         for digest in pushed.corruptBlobs {
@@ -192,6 +193,25 @@ struct DistributionImportTests {
         #expect(text.stdoutText.contains("skipped blob broken \(pushed.corruptBlobs[1]): digest-mismatch: "), "\(text.stdoutText)")
         #expect(text.stdoutText.contains("tag history: 1 earlier tag targets not imported"), "\(text.stdoutText)")
         #expect(text.stdoutText.contains("tags: 0 imported, 6 already present, 1 skipped"), "\(text.stdoutText)")
+    }
+
+    @Test("a root with nothing wrong imports with exit status 0, and again with everything already present")
+    func cleanRootExitsZero() throws {
+        _ = try Skopeo.executable()
+        let work = try TemporaryDirectory("import-clean")
+        let distribution = work.path("distribution")
+        let pushed = try Self.populate(distribution, work: work, damage: false)
+        let config = try Self.berthConfig(work, root: work.path("berth"))
+
+        let first = try Self.runImport([distribution.path, config.path])
+        #expect(first.status == 0)
+        #expect(first.report.skipped.isEmpty, "\(first.report.skipped)")
+        // The broken image is intact here: one more tag and manifest.
+        #expect(first.report.tags.imported == pushed.tags.count + 1 && first.report.manifests.imported == 7)
+        let again = try Self.runImport([distribution.path, config.path])
+        #expect(again.status == 0)
+        #expect(again.report.skipped.isEmpty && again.report.blobs.imported == 0 && again.report.tags.imported == 0)
+        #expect(again.report.blobs.present == first.report.blobs.imported)
     }
 
     @Test("an import killed after it stored some bytes completes when run again")
