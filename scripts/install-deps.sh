@@ -7,7 +7,7 @@ set -euo pipefail
 
 want=(libssl-dev liblz4-dev liblmdb-dev pkg-config)
 if [[ "${1:-}" == "--test" ]]; then
-    want+=(skopeo apache2-utils openssl)
+    want+=(skopeo docker-registry apache2-utils openssl)
 fi
 
 missing=()

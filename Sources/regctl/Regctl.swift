@@ -5,6 +5,7 @@
 //   regctl garbage-collect [-d] [-m] [-q] config.yml   collect garbage offline
 //   regctl fsck [--verify-content] ... config.yml      check (and repair) the store
 //   regctl compact [--min-dead-ratio R] config.yml     rewrite mostly-dead packs
+//   regctl import [--url U] [--json] DIST_ROOT config.yml  import a distribution root
 //
 //   registry serve CONFIG | garbage-collect [flags] CONFIG | --version | help
 //                           distribution's CLI, for scripts written for
@@ -35,13 +36,14 @@ struct Regctl: AsyncParsableCommand {
             line: `registry serve CONFIG`, `registry garbage-collect [flags] CONFIG`.
             """,
         version: version,
-        subcommands: [Serve.self, GarbageCollect.self, Fsck.self, Compact.self]
+        subcommands: [Serve.self, GarbageCollect.self, Fsck.self, Compact.self, Import.self]
     )
 
     /// Subcommands whose bool flags take pflag's grammar.
     static let boolFlags: [String: (command: ParsableCommand.Type, flags: [PflagBool.Flag])] = [
         "garbage-collect": (GarbageCollect.self, GarbageCollect.boolFlags),
         "fsck": (Fsck.self, Fsck.boolFlags),
+        "import": (Import.self, [PflagBool.Flag("json")]),
     ]
 
     /// regctl's arguments (without argv[0]) with the subcommand's bool flags

@@ -1,5 +1,6 @@
 // Streaming SHA-256 / SHA-512 through OpenSSL's EVP interface, fed while the
-// bytes arrive so an upload is hashed exactly once.
+// bytes arrive so an upload is hashed exactly once. Public for tools that
+// verify bytes they stream elsewhere (`regctl import` over HTTP).
 //
 // Thread safety: a StreamingHasher is NOT thread-safe (one EVP_MD_CTX, mutated
 // by update); its owner serialises use (UploadFile holds its lock). The static
@@ -12,7 +13,7 @@
 
 import COpenSSL
 
-final class StreamingHasher {
+public final class StreamingHasher {
     // EVP_MD objects fetched from the default provider are reference-counted,
     // immutable and documented thread-safe for concurrent use in many
     // EVP_MD_CTXs; the pointers are written once during lazy static init.
@@ -31,10 +32,10 @@ final class StreamingHasher {
         }
     }
 
-    let algorithm: DigestAlgorithm
+    public let algorithm: DigestAlgorithm
     private let ctx: OpaquePointer
 
-    init(_ algorithm: DigestAlgorithm) {
+    public init(_ algorithm: DigestAlgorithm) {
         self.algorithm = algorithm
         guard let ctx = EVP_MD_CTX_new() else { fatalError("OpenSSL: EVP_MD_CTX_new failed") }
         guard EVP_DigestInit_ex(ctx, StreamingHasher.md(algorithm), nil) == 1 else {
@@ -53,7 +54,7 @@ final class StreamingHasher {
 
     deinit { EVP_MD_CTX_free(ctx) }
 
-    func update(_ bytes: UnsafeRawBufferPointer) {
+    public func update(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }
         guard EVP_DigestUpdate(ctx, bytes.baseAddress, bytes.count) == 1 else {
             fatalError("OpenSSL: EVP_DigestUpdate failed")
@@ -62,7 +63,7 @@ final class StreamingHasher {
 
     func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
 
-    func finalize() -> BlobDigest {
+    public func finalize() -> BlobDigest {
         var out = [UInt8](repeating: 0, count: 64)
         var len: UInt32 = 0
         guard EVP_DigestFinal_ex(ctx, &out, &len) == 1, Int(len) == algorithm.byteCount else {

@@ -82,22 +82,7 @@ extension RegistryHandler {
             if !tags.contains(tag) { tags.append(tag) }
         }
 
-        var references: [BlobDigest] = []
-        for r in parsed.references {
-            guard let b = BlobDigest(r.description) else {
-                throw RegistryError(.manifestBlobUnknown, detail: r.description)
-            }
-            references.append(b)
-        }
-        var subject: BlobDigest? = nil
-        if let s = parsed.subject {
-            guard let b = BlobDigest(s.digest.description) else {
-                throw RegistryError(.manifestInvalid, "unsupported subject digest", detail: s.digest.description)
-            }
-            subject = b
-        }
-        let edges = ManifestEdges(mediaType: parsed.mediaType, references: references, subject: subject,
-                                  artifactType: parsed.artifactType, annotations: parsed.annotationsJSON)
+        let edges = try ManifestEdges(parsed)
         let store = self.store
         let finalTags = tags
         do {
