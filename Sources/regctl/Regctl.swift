@@ -36,7 +36,7 @@ struct Regctl: AsyncParsableCommand {
             line: `registry serve CONFIG`, `registry garbage-collect [flags] CONFIG`.
             """,
         version: version,
-        subcommands: [Serve.self, GarbageCollect.self, Fsck.self, Compact.self, Import.self]
+        subcommands: [Serve.self, GarbageCollect.self, Fsck.self, Compact.self, TagCommand.self, Import.self]
     )
 
     /// Subcommands whose bool flags take pflag's grammar.
