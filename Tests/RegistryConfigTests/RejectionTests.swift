@@ -135,6 +135,8 @@ import Testing
         ("http:\n  h2c:\n    enabled: true", "http.h2c.enabled"),
         ("storage:\n  maintenance:\n    uploadpurging:\n      age: forever", "storage.maintenance.uploadpurging.age"),
         ("validation:\n  manifests:\n    indexes:\n      platforms: some", "validation.manifests.indexes.platforms"),
+        ("validation:\n  manifests:\n    urls:\n      allow: ['(unclosed']", "validation.manifests.urls.allow.0"),
+        ("validation:\n  manifests:\n    urls:\n      deny: ['^ok$', '[z-a]']", "validation.manifests.urls.deny.1"),
         ("catalog:\n  maxentries: 0", "catalog.maxentries"),
     ])
     func invalidValuesNameKey(_ yaml: String, _ keyPath: String) {

@@ -16,6 +16,9 @@ extension RegistryServer {
         public var deleteEnabled: Bool = false
         /// `storage.maintenance.readonly.enabled`: every write is 405 UNSUPPORTED.
         public var readOnly: Bool = false
+        /// `validation.manifests.urls` / `validation.disabled`: which foreign-layer
+        /// URLs a pushed manifest may carry (400 MANIFEST_INVALID otherwise).
+        public var manifestURLs: ManifestURLPolicy = .refuseAll
         /// Largest manifest body accepted (413 MANIFEST_INVALID beyond).
         public var manifestMaxSize: Int = 4 << 20
         /// `catalog.maxentries`: `n` above it is 400 PAGINATION_NUMBER_INVALID;
