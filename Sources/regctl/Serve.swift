@@ -83,6 +83,7 @@ struct Serve: AsyncParsableCommand {
             "delete": "\(serverConfig.deleteEnabled)",
             "readonly": "\(serverConfig.readOnly)",
             "tls": "\(serverConfig.tls != nil)",
+            "health": "\(serverConfig.storageHealth.map { "every \($0.interval)s, threshold \($0.threshold)" } ?? "off")",
         ])
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },

@@ -33,6 +33,9 @@ enum ServerSettings {
         s.readOnly = c.storage.maintenance.readOnly.enabled
         s.manifestMaxSize = c.berth.limits.manifestMaxSize
         s.manifestURLs = try manifestURLs(c.validation)
+        if c.health.storageDriver.enabled {
+            s.storageHealth = .init(interval: c.health.storageDriver.interval, threshold: c.health.storageDriver.threshold)
+        }
         s.catalogMaxEntries = c.catalog.maxEntries
         s.extraHeaders = c.http.headers.sorted { $0.key < $1.key }.flatMap { name, values in values.map { (name: name, value: $0) } }
         s.accessLog = !c.log.accessLog.disabled

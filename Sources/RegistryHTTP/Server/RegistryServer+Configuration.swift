@@ -52,6 +52,11 @@ extension RegistryServer {
         public var tls: TLS? = nil
         /// `http.http2.disabled` inverted: offer `h2` in ALPN (TLS only; no h2c).
         public var http2Enabled: Bool = true
+        /// `health.storagedriver` when enabled: probe the store every `interval`
+        /// seconds; after `threshold` consecutive failures every API request
+        /// answers 503 UNAVAILABLE until a probe passes. nil: no periodic check
+        /// (`/debug/health` then probes on demand).
+        public var storageHealth: StorageHealth? = nil
         /// Connection limits and timeouts (slowloris, idle keep-alive, header size).
         public var limits: Limits = Limits()
 
@@ -101,6 +106,15 @@ extension RegistryServer {
             /// Seconds a request body may stall while the server waits for it; then the connection is closed.
             public var bodyStallTimeout: Double = 60
             public init() {}
+        }
+
+        public struct StorageHealth: Sendable, Equatable {
+            public var interval: Double
+            public var threshold: Int
+            public init(interval: Double = 10, threshold: Int = 1) {
+                self.interval = interval
+                self.threshold = threshold
+            }
         }
 
         public struct Debug: Sendable {
