@@ -83,7 +83,11 @@ struct Serve: AsyncParsableCommand {
             "delete": "\(serverConfig.deleteEnabled)",
             "readonly": "\(serverConfig.readOnly)",
             "tls": "\(serverConfig.tls != nil)",
+            "health": "\(serverConfig.storageHealth.map { "every \($0.interval)s, threshold \($0.threshold)" } ?? "off")",
         ])
+        for key in settings.keysWithoutEffect {
+            logger.notice("config key has no effect in Berth", metadata: ["key": "\(key.keyPath)", "reason": "\(key.reason)"])
+        }
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],

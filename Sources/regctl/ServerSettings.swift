@@ -32,6 +32,10 @@ enum ServerSettings {
         s.deleteEnabled = c.storage.delete.enabled
         s.readOnly = c.storage.maintenance.readOnly.enabled
         s.manifestMaxSize = c.berth.limits.manifestMaxSize
+        s.manifestURLs = try manifestURLs(c.validation)
+        if c.health.storageDriver.enabled {
+            s.storageHealth = .init(interval: c.health.storageDriver.interval, threshold: c.health.storageDriver.threshold)
+        }
         s.catalogMaxEntries = c.catalog.maxEntries
         s.extraHeaders = c.http.headers.sorted { $0.key < $1.key }.flatMap { name, values in values.map { (name: name, value: $0) } }
         s.accessLog = !c.log.accessLog.disabled
@@ -47,6 +51,16 @@ enum ServerSettings {
                             metricsEnabled: debug.prometheus.enabled)
         }
         return s
+    }
+
+    /// `validation.disabled` turns the allow/deny lists off (distribution).
+    static func manifestURLs(_ v: RegistryConfiguration.Validation) throws -> ManifestURLPolicy {
+        if v.disabled { return .disabled }
+        do {
+            return try ManifestURLPolicy(allow: v.manifests.urls.allow, deny: v.manifests.urls.deny)
+        } catch {
+            throw RegctlError("configuration: \(error)")
+        }
     }
 
     /// Go-style listen address: ":5000", "0.0.0.0:5000", "localhost:5000", "[::1]:5000".

@@ -11,6 +11,9 @@ import Testing
         #expect(config.storage.cache.blobDescriptor == "inmemory")
         #expect(config.storage.filesystem.rootDirectory == "/var/lib/registry")
         #expect(config.storage.tag.concurrencyLimit == 8)
+        // Accepted, so distribution's shipped config loads, but not in silence.
+        #expect(config.keysWithoutEffect.map(\.keyPath) == ["storage.cache.blobdescriptor", "storage.tag.concurrencylimit"])
+        #expect(config.keysWithoutEffect.last?.reason.contains("one index transaction") == true)
         #expect(config.storage.delete.enabled == false)
         #expect(config.storage.maintenance.uploadPurging == .init())
         #expect(config.http.addr == ":5000")
@@ -23,6 +26,10 @@ import Testing
         #expect(config.health.storageDriver.threshold == 3)
         #expect(config.catalog.maxEntries == 1000)
         #expect(config.berth == .init())
+    }
+
+    @Test func defaultsHaveNoKeysWithoutEffect() throws {
+        #expect(try RegistryConfiguration.parse(yaml: minimal, environment: [:]).keysWithoutEffect.isEmpty)
     }
 
     @Test func loadReadsFileFromPath() throws {
@@ -86,8 +93,8 @@ import Testing
         #expect(config.validation.disabled == false)
         #expect(config.validation.manifests.urls.allow == [#"^https?://([^/]+\.)*example\.com/"#])
         #expect(config.validation.manifests.urls.deny == [#"^https?://www\.example\.com/"#])
-        #expect(config.validation.manifests.indexes.platforms == .list)
-        #expect(config.validation.manifests.indexes.platformList == [.init(architecture: "amd64", os: "linux")])
+        #expect(config.validation.manifests.indexes.platforms == .all)
+        #expect(config.validation.manifests.indexes.platformList.isEmpty)
     }
 
     @Test func noConfigGivesDefaults() throws {

@@ -23,6 +23,12 @@ import Testing
         #expect(try RegistryConfiguration.parse(yaml: yaml, environment: [:]).health.storageDriver.interval == 2)
     }
 
+    @Test func healthIntervalMayBeSubSecond() throws {
+        let yaml = "version: 0.1\nhealth:\n  storagedriver:\n    enabled: true\n    interval: 250ms\n    threshold: 2\n"
+        let health = try RegistryConfiguration.parse(yaml: yaml, environment: [:]).health.storageDriver
+        #expect(health.enabled && health.interval == 0.25 && health.threshold == 2)
+    }
+
     @Test func durationsInSections() throws {
         let config = try RegistryConfiguration.parse(yaml: minimal, environment: [
             "REGISTRY_STORAGE_MAINTENANCE_UPLOADPURGING_AGE": "1h30m",

@@ -32,6 +32,23 @@ import Testing
         #expect(error?.description.contains("not supported by Berth") == true)
     }
 
+    @Test(arguments: [
+        ("platforms: none", "validation.manifests.indexes.platforms"),
+        ("platforms: List", "validation.manifests.indexes.platforms"),
+        ("platformlist: [{os: linux, architecture: amd64}]", "validation.manifests.indexes.platformlist"),
+    ])
+    func sparseIndexesAreRefusedByName(_ setting: String, _ keyPath: String) {
+        let error = expectFailure(yaml: "version: 0.1\nvalidation:\n  manifests:\n    indexes:\n      \(setting)\n")
+        #expect(error?.keyPath == keyPath)
+        #expect(error?.message.contains("not supported by Berth") == true)
+        #expect(error?.message.contains("sparse indexes") == true)
+    }
+
+    @Test func platformsAllIsAccepted() throws {
+        let yaml = "version: 0.1\nvalidation:\n  manifests:\n    indexes:\n      platforms: all\n"
+        #expect(try RegistryConfiguration.parse(yaml: yaml, environment: [:]).validation.manifests.indexes.platforms == .all)
+    }
+
     @Test func unknownStorageKeyMessage() {
         let error = expectFailure(yaml: "version: 0.1\nstorage:\n  bogus: 1\n")
         #expect(error?.description == "config key storage.bogus is not supported by Berth")
@@ -135,6 +152,8 @@ import Testing
         ("http:\n  h2c:\n    enabled: true", "http.h2c.enabled"),
         ("storage:\n  maintenance:\n    uploadpurging:\n      age: forever", "storage.maintenance.uploadpurging.age"),
         ("validation:\n  manifests:\n    indexes:\n      platforms: some", "validation.manifests.indexes.platforms"),
+        ("validation:\n  manifests:\n    urls:\n      allow: ['(unclosed']", "validation.manifests.urls.allow.0"),
+        ("validation:\n  manifests:\n    urls:\n      deny: ['^ok$', '[z-a]']", "validation.manifests.urls.deny.1"),
         ("catalog:\n  maxentries: 0", "catalog.maxentries"),
     ])
     func invalidValuesNameKey(_ yaml: String, _ keyPath: String) {

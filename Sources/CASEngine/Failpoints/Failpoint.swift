@@ -52,6 +52,9 @@ public enum Failpoint {
         case commitAfterRename = "upload.commit.after-rename"
         /// Upload commit: the blob is indexed; the session record is dropped next.
         case commitAfterIndex = "upload.commit.after-index"
+        /// Health probe (`Store.healthProbe`): `fail` makes the probe report
+        /// an unhealthy store.
+        case healthProbe = "store.health.probe"
     }
 
     /// A gate that holds every thread hitting the point until released.

@@ -1,3 +1,5 @@
+import Foundation
+
 extension RegistryConfiguration {
     /// `validation:` — what is checked on manifest push.
     public struct Validation: Sendable, Equatable {
@@ -48,17 +50,38 @@ extension RegistryConfiguration.Validation {
         }
         let manifestsReader = try reader.section("manifests")
         let urls = try manifestsReader.section("urls")
-        manifests.urls.allow = try urls.stringList("allow") ?? []
-        manifests.urls.deny = try urls.stringList("deny") ?? []
+        manifests.urls.allow = try Self.patterns(urls, "allow")
+        manifests.urls.deny = try Self.patterns(urls, "deny")
         try urls.finish()
         let indexes = try manifestsReader.section("indexes")
         if let raw = try indexes.string("platforms") {
             manifests.indexes.platforms = try enumValue(raw, Indexes.Platforms.self, indexes.keyPath("platforms"))
         }
         manifests.indexes.platformList = try Self.platforms(indexes)
+        if manifests.indexes.platforms != .all {
+            throw ConfigurationError.unsupported(indexes.keyPath("platforms"), origin: indexes.origin(of: "platforms"),
+                                                 reason: RejectedKeys.reason(for: indexes.keyPath("platforms")))
+        }
+        if !manifests.indexes.platformList.isEmpty {
+            throw ConfigurationError.unsupported(indexes.keyPath("platformlist"), origin: indexes.origin(of: "platformlist"),
+                reason: RejectedKeys.reason(for: indexes.keyPath("platformlist")))
+        }
         try indexes.finish()
         try manifestsReader.finish()
         try reader.finish()
+    }
+
+    /// Regular expressions, each checked to compile (the server compiles
+    /// them again, once, when it is configured).
+    private static func patterns(_ reader: SectionReader, _ key: String) throws -> [String] {
+        let list = try reader.stringList(key) ?? []
+        for (index, pattern) in list.enumerated() {
+            if (try? NSRegularExpression(pattern: pattern)) == nil {
+                throw ConfigurationError.invalid("\(reader.keyPath(key)).\(index)",
+                    "\"\(pattern)\" is not a valid regular expression", origin: reader.origin(of: key))
+            }
+        }
+        return list
     }
 
     private static func platforms(_ reader: SectionReader) throws -> [Platform] {

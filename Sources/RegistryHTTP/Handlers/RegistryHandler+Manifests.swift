@@ -63,6 +63,7 @@ extension RegistryHandler {
             throw RegistryError.manifestTooLarge
         }
         let parsed = try ParsedManifest.parse(bytes, contentType: request.headers.first(name: "Content-Type"))
+        try configuration.manifestURLs.check(parsed)
 
         // The digest the manifest is stored under: the URL's digest (any
         // supported algorithm; the engine verifies it), else sha256 of the body.

@@ -32,6 +32,8 @@ struct RegistryHandler: Sendable {
     let configuration: RegistryServer.Configuration
     /// Live modes (config reload); `configuration.readOnly`/`deleteEnabled` are only the start values.
     let modes: ServerModes
+    /// `health.storagedriver`: while unhealthy every request answers 503.
+    let health: StorageHealthCheck?
     let authorizer: any RequestAuthorizer
     let logger: Logger
 
@@ -48,6 +50,11 @@ struct RegistryHandler: Sendable {
     /// Never throws: errors are rendered. Returns the route label for metrics.
     func handle(head: HTTPRequestHead, body: RequestBody, peer: String?) async -> (HTTPResponse, String) {
         var label = "unknown"
+        if let health, !health.isHealthy {
+            // Distribution's health.Handler wraps the whole API, `/` and unknown paths included.
+            label = (try? route(head.uri))?.route.label ?? label
+            return (.error(RegistryError(.unavailable, detail: "health check failed: please see /debug/health")), label)
+        }
         do {
             let match = try route(head.uri)
             label = match.route.label

@@ -44,6 +44,8 @@ public protocol RegistryStore: Sendable {
     func tags(repository: String, after: String?, limit: Int?) throws -> [String]?
     func repositories(after: String?, limit: Int?) throws -> [String]
     func referrers(repository: String, subject: BlobDigest, artifactType: String?) throws -> [Referrer]
+    /// A cheap read that throws when the store cannot serve (health checks).
+    func healthProbe() throws
 }
 
 extension BlobReader: BlobContent {}

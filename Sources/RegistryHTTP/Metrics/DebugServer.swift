@@ -1,5 +1,9 @@
 // The debug listener (`http.debug.addr`): Prometheus text at `metricsPath`
-// and `/debug/health` (200 `{}`, or 503 when the store fails a cheap read).
+// and `/debug/health`: 200 `{}`, or 503 with the failing checks by name
+// (distribution's StatusHandler: `{"storagedriver_filesystem": "<error>"}`).
+// With `health.storagedriver` enabled the answer is the periodic check's
+// state; without it (distribution then reports `{}` always) Berth probes the
+// store on demand.
 //
 // Thread safety: Sendable; one task per connection, store calls on the pool.
 
@@ -15,6 +19,7 @@ struct DebugServer: Sendable {
     let store: any RegistryStore
     let threadPool: NIOThreadPool
     let prometheus: PrometheusCollectorRegistry?
+    let health: StorageHealthCheck?
     let logger: Logger
 
     func serve(_ server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>) async {
@@ -64,16 +69,32 @@ struct DebugServer: Sendable {
             return (.ok, "text/plain; version=0.0.4; charset=utf-8", prometheus.emitToBuffer())
         }
         if path == "/debug/health" {
-            let store = self.store
-            do {
-                _ = try await threadPool.runIfActive { try store.repositories(after: nil, limit: 1) }
-                return (.ok, "application/json", Array("{}".utf8))
-            } catch {
-                logger.warning("health check failed", metadata: ["error": "\(error)"])
-                return (.serviceUnavailable, "application/json",
-                        RegistryError(.unavailable, "storage health check failed").jsonBody)
+            var failing: [String: String] = [:]
+            if let health {
+                failing = health.failingChecks
+            } else {
+                let store = self.store
+                do {
+                    try await threadPool.runIfActive { try store.healthProbe() }
+                } catch {
+                    logger.warning("health check failed", metadata: ["error": "\(error)"])
+                    failing[StorageHealthCheck.checkName] = "\(error)"
+                }
             }
+            return (failing.isEmpty ? .ok : .serviceUnavailable, "application/json", Self.checksJSON(failing))
         }
         return (.notFound, "text/plain", Array("404 page not found\n".utf8))
+    }
+
+    /// `{"name":"error",…}` in name order; `{}` when nothing fails.
+    static func checksJSON(_ checks: [String: String]) -> [UInt8] {
+        var out = "{"
+        for (i, name) in checks.keys.sorted().enumerated() {
+            if i > 0 { out += "," }
+            JSONText.appendString(name, to: &out)
+            out += ":"
+            JSONText.appendString(checks[name]!, to: &out)
+        }
+        return Array((out + "}").utf8)
     }
 }

@@ -16,6 +16,9 @@ extension RegistryServer {
         public var deleteEnabled: Bool = false
         /// `storage.maintenance.readonly.enabled`: every write is 405 UNSUPPORTED.
         public var readOnly: Bool = false
+        /// `validation.manifests.urls` / `validation.disabled`: which foreign-layer
+        /// URLs a pushed manifest may carry (400 MANIFEST_INVALID otherwise).
+        public var manifestURLs: ManifestURLPolicy = .refuseAll
         /// Largest manifest body accepted (413 MANIFEST_INVALID beyond).
         public var manifestMaxSize: Int = 4 << 20
         /// `catalog.maxentries`: `n` above it is 400 PAGINATION_NUMBER_INVALID;
@@ -49,6 +52,11 @@ extension RegistryServer {
         public var tls: TLS? = nil
         /// `http.http2.disabled` inverted: offer `h2` in ALPN (TLS only; no h2c).
         public var http2Enabled: Bool = true
+        /// `health.storagedriver` when enabled: probe the store every `interval`
+        /// seconds; after `threshold` consecutive failures every API request
+        /// answers 503 UNAVAILABLE until a probe passes. nil: no periodic check
+        /// (`/debug/health` then probes on demand).
+        public var storageHealth: StorageHealth? = nil
         /// Connection limits and timeouts (slowloris, idle keep-alive, header size).
         public var limits: Limits = Limits()
 
@@ -98,6 +106,15 @@ extension RegistryServer {
             /// Seconds a request body may stall while the server waits for it; then the connection is closed.
             public var bodyStallTimeout: Double = 60
             public init() {}
+        }
+
+        public struct StorageHealth: Sendable, Equatable {
+            public var interval: Double
+            public var threshold: Int
+            public init(interval: Double = 10, threshold: Int = 1) {
+                self.interval = interval
+                self.threshold = threshold
+            }
         }
 
         public struct Debug: Sendable {

@@ -40,6 +40,8 @@ public final class RegistryServer: Service, Sendable {
     let state = ServerState()
     /// Live `readOnly` / `deleteEnabled`; see `updateModes`.
     public let modes: ServerModes
+    /// The periodic storage check (`configuration.storageHealth`), nil when disabled.
+    public let storageHealthCheck: StorageHealthCheck?
     private let tlsProvider = Mutex<TLSContextProvider?>(nil)
 
     /// - Parameters:
@@ -68,6 +70,9 @@ public final class RegistryServer: Service, Sendable {
         self.metricsFactory = metricsFactory
         self.logger = logger
         self.modes = ServerModes(readOnly: configuration.readOnly, deleteEnabled: configuration.deleteEnabled)
+        self.storageHealthCheck = configuration.storageHealth.map {
+            StorageHealthCheck(interval: $0.interval, threshold: $0.threshold)
+        }
     }
 
     /// Applies a config reload's mode changes to requests that start from now
@@ -101,7 +106,7 @@ public final class RegistryServer: Service, Sendable {
 
     public func run() async throws {
         let handler = RegistryHandler(store: store, threadPool: threadPool, readPool: readPool, configuration: configuration,
-                                      modes: modes, authorizer: authorizer, logger: logger)
+                                      modes: modes, health: storageHealthCheck, authorizer: authorizer, logger: logger)
         let server: NIOAsyncChannel<EventLoopFuture<NegotiatedConnection>, Never>
         var debug: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>? = nil
         let tls: TLSContextProvider?
@@ -140,11 +145,19 @@ public final class RegistryServer: Service, Sendable {
         let logger = self.logger
         let drain = configuration.drainTimeout
         let debugServer = DebugServer(configuration: configuration.debug ?? .init(), store: store,
-                                      threadPool: threadPool, prometheus: prometheus, logger: logger)
+                                      threadPool: threadPool, prometheus: prometheus, health: storageHealthCheck,
+                                      logger: logger)
+        let store = self.store
+        let threadPool = self.threadPool
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 if let debug {
                     group.addTask { await debugServer.serve(debug) }
+                }
+                if let check = storageHealthCheck {
+                    group.addTask {
+                        await check.run(store: store, pool: threadPool, logger: logger, stopping: { state.isShuttingDown })
+                    }
                 }
                 if let tls, tls.configuration.reloadInterval > 0 {
                     let interval = tls.configuration.reloadInterval
