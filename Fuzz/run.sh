@@ -71,7 +71,10 @@ for t in "${targets[@]}"; do
         # Minimise the kept corpus plus what this run found into a fresh
         # directory; hand-written seeds and regressions stay under their names.
         mkdir -p "$work/$t.min"
-        "$bin/$t" -merge=1 "${flags[@]}" "$work/$t.min" Corpus/"$t" "$work/$t" >"$work/$t.merge.log" 2>&1
+        # (run from the work dir: a merge that trips on an input writes its
+        # crash-* file to the current directory, never into the tree)
+        (cd "$work" && ASAN_OPTIONS="$asan" "$bin/$t" -merge=1 "${flags[@]}" "$work/$t.min" "$OLDPWD/Corpus/$t" "$work/$t") \
+            >"$work/$t.merge.log" 2>&1
         find Corpus/"$t" -type f ! -name 'seed-*' ! -name 'regression-*' -delete
         for f in "$work/$t.min"/*; do
             [[ -e "$f" ]] || continue
