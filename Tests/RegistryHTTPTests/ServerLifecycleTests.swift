@@ -44,6 +44,12 @@ struct ServerLifecycleTests {
             #expect(metrics.contains(#"berth_http_requests_total{method="GET",route="tags",status="404"} 1"#))
             #expect(metrics.contains("berth_http_response_bytes_total"))
             #expect(metrics.contains("berth_http_request_duration_seconds"))
+            // distribution's names and labels, for its dashboards.
+            #expect(metrics.contains(#"registry_http_requests_total{code="200",handler="base",method="GET"} 1"#), "\(metrics)")
+            #expect(metrics.contains(#"registry_http_requests_total{code="404",handler="tags",method="GET"} 1"#))
+            #expect(metrics.contains(#"registry_http_request_duration_seconds_count{handler="tags",method="GET"} 1"#))
+            #expect(metrics.contains(#"registry_http_response_size_bytes_count{handler="base"} 1"#))
+            #expect(metrics.contains(#"registry_http_request_size_bytes_count{handler="tags"} 1"#))
             #expect(responses[2].status == .notFound)
             store.close()
             let unhealthy = try await TestHTTPClient.send(port: debugPort, [TestRequest(.GET, "/debug/health")])

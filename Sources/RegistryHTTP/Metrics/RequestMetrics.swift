@@ -6,6 +6,14 @@
 //   berth_http_request_duration_seconds  method, route          (timer)
 //   berth_http_request_bytes_total       route                  (request body bytes)
 //   berth_http_response_bytes_total      route                  (response body bytes)
+// and, under distribution's names so its dashboards keep working:
+//   registry_http_requests_total            code, handler, method
+//   registry_http_request_duration_seconds  handler, method    (histogram)
+//   registry_http_request_size_bytes        handler            (histogram)
+//   registry_http_response_size_bytes       handler            (histogram)
+// with distribution's handler names (base, catalog, tags, manifest, blob,
+// blob-upload, blob-upload-chunk, referrers; Berth's extensions as their
+// route label).
 //
 // Thread safety: Sendable; handles are created per observation and cached by
 // the backend by (label, dimensions).
@@ -32,6 +40,26 @@ struct RequestMetrics: Sendable {
         if bytesOut > 0 {
             Counter(label: "berth_http_response_bytes_total", dimensions: [("route", route)], factory: factory)
                 .increment(by: bytesOut)
+        }
+        let handler = Self.distributionHandler(route)
+        Counter(label: "registry_http_requests_total",
+                dimensions: [("code", String(status.code)), ("handler", handler), ("method", method.rawValue)], factory: factory)
+            .increment()
+        Metrics.Timer(label: "registry_http_request_duration_seconds",
+                      dimensions: [("handler", handler), ("method", method.rawValue)], factory: factory)
+            .recordNanoseconds(durationNanoseconds)
+        Recorder(label: "registry_http_request_size_bytes", dimensions: [("handler", handler)], aggregate: true, factory: factory)
+            .record(bytesIn)
+        Recorder(label: "registry_http_response_size_bytes", dimensions: [("handler", handler)], aggregate: true, factory: factory)
+            .record(bytesOut)
+    }
+
+    /// distribution's route names (registry/api/v2/routes.go) for Berth's labels.
+    static func distributionHandler(_ route: String) -> String {
+        switch route {
+        case "uploads": return "blob-upload"
+        case "upload": return "blob-upload-chunk"
+        default: return route
         }
     }
 }
