@@ -13,37 +13,6 @@
 //   2. Every finding names the table, the key and what was expected.
 
 extension MetaStore {
-    /// Parses `count` digest keys at the start of `bytes`; returns them and the rest.
-    static func digests(_ bytes: ArraySlice<UInt8>, count: Int) -> ([BlobDigest], ArraySlice<UInt8>)? {
-        var rest = bytes
-        var out: [BlobDigest] = []
-        for _ in 0..<count {
-            guard let first = rest.first, let alg = DigestAlgorithm(rawValue: first),
-                  rest.count >= 1 + alg.byteCount, let d = BlobDigest(key: rest.prefix(1 + alg.byteCount)) else { return nil }
-            out.append(d)
-            rest = rest.dropFirst(1 + alg.byteCount)
-        }
-        return (out, rest)
-    }
-
-    /// `repo ‖ 0x00 ‖ rest` → (repo, rest).
-    static func splitRepo(_ key: [UInt8]) -> ([UInt8], ArraySlice<UInt8>)? {
-        guard let zero = key.firstIndex(of: 0) else { return nil }
-        return (Array(key[..<zero]), key[(zero + 1)...])
-    }
-
-    /// `repo ‖ 0x00 ‖ digest key ‖ …` → (repo, digest, rest).
-    static func repoDigestKey(_ key: [UInt8]) -> (repo: [UInt8], digest: BlobDigest, rest: ArraySlice<UInt8>)? {
-        guard let split = splitRepo(key), let parsed = digests(split.1, count: 1) else { return nil }
-        return (split.0, parsed.0[0], parsed.1)
-    }
-
-    /// A value that is exactly one digest key.
-    static func digestValue(_ value: [UInt8]) -> BlobDigest? {
-        guard let parsed = digests(value[...], count: 1), parsed.1.isEmpty else { return nil }
-        return parsed.0[0]
-    }
-
     /// Findings of the derived tables; empty when consistent.
     func checkIndex() throws -> [IndexFinding] {
         try env.read { txn in
@@ -108,8 +77,7 @@ extension MetaStore {
             // repository counters
             var storedCounts: [[UInt8]: [UInt64]] = [:]
             try txn.scan(db.repos, from: nil) { key, value in
-                var r = ByteReader(value, what: "repository")
-                storedCounts[key] = [try r.u64(), try r.u64(), try r.u64()]
+                storedCounts[key] = try Self.decodeRepoCounts(value)
                 return true
             }
             for repo in Set(storedCounts.keys).union(counts.keys).sorted(by: { $0.lexicographicallyPrecedes($1) })
@@ -117,19 +85,7 @@ extension MetaStore {
                 bad("repos", "\(name(repo)): counters (manifests, tags, links) \(storedCounts[repo] ?? []) should be \(counts[repo] ?? [])")
             }
             // pack_live
-            var live: [UInt32: UInt64] = [:]
-            try txn.scan(db.blobs, from: nil) { _, value in
-                let rec = try BlobRecord.decode(value)
-                if !rec.location.flags.contains(.dedicated) { live[rec.location.packID, default: 0] += Self.recordBytes(rec.location) }
-                return true
-            }
-            var storedLive: [UInt32: UInt64] = [:]
-            try txn.scan(db.packLive, from: nil) { key, value in
-                var k = ByteReader(key, what: "pack_live key")
-                var v = ByteReader(value, what: "pack_live")
-                storedLive[try k.u32BE()] = try v.u64()
-                return true
-            }
+            let live = try computedPackLive(txn), storedLive = try storedPackLive(txn)
             for id in Set(live.keys).union(storedLive.keys).sorted() where live[id] != storedLive[id] {
                 bad("pack_live", "pack \(id): \(storedLive[id] ?? 0) live bytes recorded, \(live[id] ?? 0) indexed")
             }
@@ -141,9 +97,7 @@ extension MetaStore {
     /// their sources (invariant 1), in one write transaction.
     func repairIndex() throws {
         try env.write { txn in
-            var stale: [[UInt8]] = []
-            try txn.scan(db.manifestParents, from: nil) { key, _ in stale.append(key); return true }
-            for k in stale { try txn.delete(db.manifestParents, k) }
+            try txn.removeAll(db.manifestParents)
             try buildParentsIndex(txn)
             try rebuildPackLive(txn)
             var counts: [[UInt8]: [UInt64]] = [:]
@@ -153,14 +107,8 @@ extension MetaStore {
                     return true
                 }
             }
-            var repos: [[UInt8]] = []
-            try txn.scan(db.repos, from: nil) { key, _ in repos.append(key); return true }
-            for r in repos { try txn.delete(db.repos, r) }
-            for (repo, c) in counts {
-                var w = ByteWriter(capacity: 24)
-                c.forEach { w.u64($0) }
-                try txn.put(db.repos, repo, w.bytes)
-            }
+            try txn.removeAll(db.repos)
+            for (repo, c) in counts { try txn.put(db.repos, repo, Self.encodeRepoCounts(c)) }
         }
     }
 

@@ -51,15 +51,9 @@ extension MetaStore {
     /// subject that kept them), due immediately when `at` is old enough.
     /// Whether an online pass with the untagged policy off dropped untagged
     /// reviews since the policy was last on.
-    func untaggedReviewsDropped() throws -> Bool {
-        try env.read { txn in try txn.get(db.meta, MetaKey.untaggedReviewsDropped) != nil }
-    }
+    func untaggedReviewsDropped() throws -> Bool { try metaFlag(MetaKey.untaggedReviewsDropped) }
 
-    func setUntaggedReviewsDropped(_ on: Bool) throws {
-        try env.write { txn in
-            if on { try txn.put(db.meta, MetaKey.untaggedReviewsDropped, [1]) } else { _ = try txn.delete(db.meta, MetaKey.untaggedReviewsDropped) }
-        }
-    }
+    func setUntaggedReviewsDropped(_ on: Bool) throws { try setMetaFlag(MetaKey.untaggedReviewsDropped, on) }
 
     func enqueueUntaggedReviews(repository: String, _ digests: [BlobDigest], at: UInt64) throws {
         guard !digests.isEmpty else { return }

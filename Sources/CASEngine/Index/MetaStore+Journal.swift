@@ -69,15 +69,9 @@ extension MetaStore {
     /// Set when open finds a journal the index has never seen (meta/ lost or
     /// restored from an older copy); cleared by `replay`. While set, the
     /// journal is never checkpointed (that would drop what replay needs).
-    func journalNeedsReplay() throws -> Bool {
-        try env.read { txn in try txn.get(db.meta, MetaKey.journalNeedsReplay) != nil }
-    }
+    func journalNeedsReplay() throws -> Bool { try metaFlag(MetaKey.journalNeedsReplay) }
 
-    func setJournalNeedsReplay(_ on: Bool) throws {
-        try env.write { txn in
-            if on { try txn.put(db.meta, MetaKey.journalNeedsReplay, [1]) } else { _ = try txn.delete(db.meta, MetaKey.journalNeedsReplay) }
-        }
-    }
+    func setJournalNeedsReplay(_ on: Bool) throws { try setMetaFlag(MetaKey.journalNeedsReplay, on) }
 
     /// True when no repository holds anything (a fresh index).
     func isEmptyIndex() throws -> Bool {
@@ -93,7 +87,7 @@ extension MetaStore {
     func dumpState(at now: UInt64, _ emit: ([UInt8]) throws -> Void) throws {
         try env.read { txn in
             try txn.scan(db.manifests, from: nil) { key, value in
-                let (repo, digest) = try Self.splitRepoDigest(key)
+                guard let (repo, digest, _) = Self.repoDigestKey(key) else { throw StoreError(.corrupt, "bad manifests key") }
                 let entry = try ManifestEntry.decode(value)
                 var edges = ManifestEdges(mediaType: entry.mediaType, references: entry.references, subject: entry.subject)
                 if let subject = entry.subject,
@@ -107,21 +101,12 @@ extension MetaStore {
                 return true
             }
             try txn.scan(db.tags, from: nil) { key, value in
-                guard let zero = key.firstIndex(of: 0) else { throw StoreError(.corrupt, "bad tags key") }
-                var r = ByteReader(value, what: "tag")
-                try emit(JournalRecord.tagSet(repository: String(decoding: key[..<zero], as: UTF8.self),
-                                              tag: String(decoding: key[(zero + 1)...], as: UTF8.self),
-                                              digest: try r.digest(), at: now).encode())
+                guard let (repo, tag) = Self.splitRepo(key), let d = Self.digestValue(value) else { throw StoreError(.corrupt, "bad tags entry") }
+                try emit(JournalRecord.tagSet(repository: String(decoding: repo, as: UTF8.self),
+                                              tag: String(decoding: tag, as: UTF8.self), digest: d, at: now).encode())
                 return true
             }
         }
-    }
-
-    static func splitRepoDigest(_ key: [UInt8]) throws -> ([UInt8], BlobDigest) {
-        guard let zero = key.firstIndex(of: 0), let d = BlobDigest(key: Array(key[(zero + 1)...])) else {
-            throw StoreError(.corrupt, "bad repository-digest key")
-        }
-        return (Array(key[..<zero]), d)
     }
 
     /// Re-applies journal records (invariants 2 and 3), a page of records per

@@ -46,29 +46,36 @@ extension MetaStore {
 
     /// Live bytes of every accounted shared pack.
     func packLiveBytes() throws -> [UInt32: UInt64] {
-        try env.read { txn in
-            var out: [UInt32: UInt64] = [:]
-            try txn.scan(db.packLive, from: nil) { key, value in
-                var k = ByteReader(key, what: "pack_live key")
-                var v = ByteReader(value, what: "pack_live")
-                out[UInt32(try k.u32BE())] = try v.u64()
-                return true
-            }
-            return out
-        }
+        try env.read { txn in try storedPackLive(txn) }
     }
 
-    /// Schema 1 → 2 (and `fsck --repair`): recomputes pack_live from the index.
-    func rebuildPackLive(_ txn: LMDBTransaction) throws {
+    /// pack_live as stored.
+    func storedPackLive(_ txn: LMDBTransaction) throws -> [UInt32: UInt64] {
+        var out: [UInt32: UInt64] = [:]
+        try txn.scan(db.packLive, from: nil) { key, value in
+            var k = ByteReader(key, what: "pack_live key")
+            var v = ByteReader(value, what: "pack_live")
+            out[UInt32(try k.u32BE())] = try v.u64()
+            return true
+        }
+        return out
+    }
+
+    /// pack_live as the index entries make it (invariant 1).
+    func computedPackLive(_ txn: LMDBTransaction) throws -> [UInt32: UInt64] {
         var live: [UInt32: UInt64] = [:]
         try txn.scan(db.blobs, from: nil) { _, value in
             let rec = try BlobRecord.decode(value)
             if !rec.location.flags.contains(.dedicated) { live[rec.location.packID, default: 0] += Self.recordBytes(rec.location) }
             return true
         }
-        var stale: [[UInt8]] = []
-        try txn.scan(db.packLive, from: nil) { key, _ in stale.append(key); return true }
-        for k in stale { try txn.delete(db.packLive, k) }
+        return live
+    }
+
+    /// Schema 1 → 2 (and `fsck --repair`): recomputes pack_live from the index.
+    func rebuildPackLive(_ txn: LMDBTransaction) throws {
+        let live = try computedPackLive(txn)
+        try txn.removeAll(db.packLive)
         for (id, bytes) in live {
             var w = ByteWriter(capacity: 8)
             w.u64(bytes)

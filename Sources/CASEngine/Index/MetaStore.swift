@@ -122,6 +122,39 @@ final class MetaStore: @unchecked Sendable {
 
     // MARK: Shared transaction helpers
 
+    // Key parsing (the inverse of MetaKey), for scans over whole tables.
+
+    /// Parses `count` digest keys at the start of `bytes`; returns them and the rest.
+    static func digests(_ bytes: ArraySlice<UInt8>, count: Int) -> ([BlobDigest], ArraySlice<UInt8>)? {
+        var rest = bytes
+        var out: [BlobDigest] = []
+        for _ in 0..<count {
+            guard let first = rest.first, let alg = DigestAlgorithm(rawValue: first),
+                  rest.count >= 1 + alg.byteCount, let d = BlobDigest(key: rest.prefix(1 + alg.byteCount)) else { return nil }
+            out.append(d)
+            rest = rest.dropFirst(1 + alg.byteCount)
+        }
+        return (out, rest)
+    }
+
+    /// `repo ‖ 0x00 ‖ rest` → (repo, rest).
+    static func splitRepo(_ key: [UInt8]) -> ([UInt8], ArraySlice<UInt8>)? {
+        guard let zero = key.firstIndex(of: 0) else { return nil }
+        return (Array(key[..<zero]), key[(zero + 1)...])
+    }
+
+    /// `repo ‖ 0x00 ‖ digest key ‖ …` → (repo, digest, rest).
+    static func repoDigestKey(_ key: [UInt8]) -> (repo: [UInt8], digest: BlobDigest, rest: ArraySlice<UInt8>)? {
+        guard let split = splitRepo(key), let parsed = digests(split.1, count: 1) else { return nil }
+        return (split.0, parsed.0[0], parsed.1)
+    }
+
+    /// A value that is exactly one digest key.
+    static func digestValue(_ value: [UInt8]) -> BlobDigest? {
+        guard let parsed = digests(value[...], count: 1), parsed.1.isEmpty else { return nil }
+        return parsed.0[0]
+    }
+
     func getBlob(_ txn: LMDBTransaction, _ d: BlobDigest) throws -> BlobRecord? {
         try txn.get(db.blobs, d.key).map(BlobRecord.decode)
     }
@@ -148,11 +181,7 @@ final class MetaStore: @unchecked Sendable {
     /// Adjusts one of the repository's counters, creating the repository on
     /// the way up and deleting it when all three reach 0 (invariant 3).
     func adjustRepository(_ txn: LMDBTransaction, _ repo: [UInt8], _ counter: RepoCounter, by delta: Int64) throws {
-        var counts: [UInt64] = [0, 0, 0]
-        if let stored = try txn.get(db.repos, repo) {
-            var r = ByteReader(stored, what: "repository")
-            counts = [try r.u64(), try r.u64(), try r.u64()]
-        }
+        var counts = try txn.get(db.repos, repo).map(Self.decodeRepoCounts) ?? [0, 0, 0]
         let current = counts[counter.rawValue]
         guard delta >= 0 || current >= UInt64(-delta) else {
             throw StoreError(.corrupt, "repository counter underflow for '\(String(decoding: repo, as: UTF8.self))'")
@@ -161,9 +190,30 @@ final class MetaStore: @unchecked Sendable {
         if counts == [0, 0, 0] {
             try txn.delete(db.repos, repo)
         } else {
-            var w = ByteWriter(capacity: 24)
-            counts.forEach { w.u64($0) }
-            try txn.put(db.repos, repo, w.bytes)
+            try txn.put(db.repos, repo, Self.encodeRepoCounts(counts))
+        }
+    }
+
+    /// A `repos` value: the manifests, tags and links counters (u64 LE each).
+    static func decodeRepoCounts(_ value: [UInt8]) throws -> [UInt64] {
+        var r = ByteReader(value, what: "repository")
+        return [try r.u64(), try r.u64(), try r.u64()]
+    }
+
+    static func encodeRepoCounts(_ counts: [UInt64]) -> [UInt8] {
+        var w = ByteWriter(capacity: 24)
+        counts.forEach { w.u64($0) }
+        return w.bytes
+    }
+
+    /// Whether a presence flag of `meta` (e.g. `journal_needs_replay`) is set.
+    func metaFlag(_ key: [UInt8]) throws -> Bool {
+        try env.read { txn in try txn.get(db.meta, key) != nil }
+    }
+
+    func setMetaFlag(_ key: [UInt8], _ on: Bool) throws {
+        try env.write { txn in
+            if on { try txn.put(db.meta, key, [1]) } else { _ = try txn.delete(db.meta, key) }
         }
     }
 

@@ -51,6 +51,11 @@ struct LMDBTransaction {
         return true
     }
 
+    /// Deletes every key of the database (`mdb_drop`, keeping the database).
+    func removeAll(_ dbi: MDB_dbi) throws {
+        try LMDB.check(mdb_drop(txn, dbi, 0), "mdb_drop")
+    }
+
     func count(_ dbi: MDB_dbi) throws -> Int {
         var stat = MDB_stat()
         try LMDB.check(mdb_stat(txn, dbi, &stat), "mdb_stat")
