@@ -2,12 +2,15 @@
 # Installs what Berth needs on a fresh Debian machine of this project's kind.
 #   scripts/install-deps.sh          build + run dependencies
 #   scripts/install-deps.sh --test   also the real clients the test suite drives
+#   scripts/install-deps.sh --image  also buildah, for `make image`
 # As root it installs missing packages; otherwise it names them and exits 1.
 set -euo pipefail
 
 want=(libssl-dev liblz4-dev liblmdb-dev pkg-config)
 if [[ "${1:-}" == "--test" ]]; then
-    want+=(skopeo docker-registry apache2-utils openssl)
+    want+=(skopeo docker-registry apache2-utils openssl buildah)
+elif [[ "${1:-}" == "--image" ]]; then
+    want+=(buildah)
 fi
 
 missing=()

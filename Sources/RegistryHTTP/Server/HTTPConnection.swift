@@ -31,6 +31,7 @@ struct HTTPConnection {
         do {
             try await channel.executeThenClose { inbound, outbound in
                 let body = RequestBody(inbound.makeAsyncIterator())
+                var responses = 0
                 while state.setBusy(id, false) {
                     guard let head = try await body.nextHead() else { break }
                     state.setBusy(id, true)
@@ -61,6 +62,7 @@ struct HTTPConnection {
                         }
                     }
                     let bytesOut = try await write(response, for: head, keepAlive: keepAlive, to: outbound)
+                    responses += 1
                     let elapsed = ContinuousClock.now - start
                     let nanos = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
                     metrics.record(method: head.method, route: label, status: response.status,
@@ -75,7 +77,14 @@ struct HTTPConnection {
                             "proto": "HTTP/\(head.version.major).\(head.version.minor)",
                         ])
                     }
-                    if !keepAlive { break }
+                    if !keepAlive {
+                        // Closing fails queued writes: wait until this
+                        // response has left (ResponseEndHandler.swift).
+                        if let signal = try? await channel.channel.pipeline.handler(type: ResponseEndHandler.self).get().signal {
+                            await signal.wait(forEnds: responses)
+                        }
+                        break
+                    }
                 }
             }
         } catch {

@@ -273,6 +273,7 @@ public final class RegistryServer: Service, Sendable {
         if fileRegions {
             try sync.addHandler(FileRegionCloser())
         }
+        try sync.addHandler(ResponseEndHandler())
         return try NIOAsyncChannel(wrappingChannelSynchronously: channel)
     }
 
@@ -305,6 +306,7 @@ public final class RegistryServer: Service, Sendable {
                     if fileRegions {
                         try channel.pipeline.syncOperations.addHandler(FileRegionCloser())
                     }
+                    try channel.pipeline.syncOperations.addHandler(ResponseEndHandler())
                     return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
                         wrappingChannelSynchronously: channel)
                 }
