@@ -32,6 +32,7 @@ enum ServerSettings {
         s.deleteEnabled = c.storage.delete.enabled
         s.readOnly = c.storage.maintenance.readOnly.enabled
         s.manifestMaxSize = c.berth.limits.manifestMaxSize
+        s.immutableTags = c.berth.tags.immutable
         s.manifestURLs = try manifestURLs(c.validation)
         if c.health.storageDriver.enabled {
             s.storageHealth = .init(interval: c.health.storageDriver.interval, threshold: c.health.storageDriver.threshold)

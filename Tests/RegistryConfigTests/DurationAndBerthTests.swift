@@ -78,6 +78,33 @@ import Testing
         #expect(berth.limits.maxUploadSize == 10_737_418_240)
     }
 
+    @Test func immutableTagRules() throws {
+        let yaml = """
+            version: 0.1
+            berth:
+              tags:
+                immutable:
+                  - repository: "team/**"
+                    tags: ["v*", "release-?"]
+                  - repository: base
+                    tags: [stable]
+            """
+        let rules = try RegistryConfiguration.parse(yaml: yaml, environment: [:]).berth.tags.immutable
+        #expect(rules == [.init(repository: "team/**", tags: ["v*", "release-?"]), .init(repository: "base", tags: ["stable"])])
+        #expect(RegistryConfiguration.defaults.berth.tags.immutable.isEmpty)
+        for (bad, key) in [
+            ("berth:\n  tags:\n    immutable:\n      - tags: [v1]\n", "berth.tags.immutable[0].repository"),
+            ("berth:\n  tags:\n    immutable:\n      - repository: a\n", "berth.tags.immutable[0].tags"),
+            ("berth:\n  tags:\n    immutable:\n      - repository: a\n        tags: [v1]\n        mode: strict\n",
+             "berth.tags.immutable[0].mode"),
+            ("berth:\n  tags:\n    immutable: v1\n", "berth.tags.immutable"),
+        ] {
+            #expect { try RegistryConfiguration.parse(yaml: "version: 0.1\n" + bad, environment: [:]) } throws: { error in
+                "\(error)".contains(key)
+            }
+        }
+    }
+
     /// The soak tests run the online collector every few hundred milliseconds.
     @Test func subSecondGCInterval() throws {
         let yaml = "version: 0.1\nberth:\n  gc:\n    interval: 500ms\n    graceperiod: 3s\n"

@@ -35,15 +35,29 @@ struct HTTP2ConnectionTests {
     /// from just before the connection (or the GET) until the server closed it.
     static func timeUntilClosed(_ registry: TestRegistry, _ f: TLSFixtures, request: Bool,
                                 within timer: ClosedByTimer) async throws -> Duration {
-        var start = ContinuousClock.now
-        let c = try await HTTP2TestConnection.connect(port: registry.port, f)
-        if request {
-            start = ContinuousClock.now
-            let r = try await c.send(.GET, "/v2/")
-            #expect(r.status == .ok && r["Docker-Distribution-API-Version"] == "registry/2.0")
+        for attempt in 1... {
+            let connected = ContinuousClock.now
+            var start = connected
+            let c = try await HTTP2TestConnection.connect(port: registry.port, f)
+            if request {
+                start = ContinuousClock.now
+                do {
+                    let r = try await c.send(.GET, "/v2/")
+                    #expect(r.status == .ok && r["Docker-Distribution-API-Version"] == "registry/2.0")
+                } catch {
+                    // On a loaded machine the stream-less connection may reach
+                    // its idle timeout before the GET goes out: a correct close,
+                    // provided the timeout really elapsed. Then try again.
+                    let idle = ContinuousClock.now - connected
+                    #expect(idle >= .seconds(timer.timeout), "closed after \(idle), before the idle timeout: \(error)")
+                    if attempt < 5 && idle >= .seconds(timer.timeout) { continue }
+                    throw error
+                }
+            }
+            try await c.waitForClose(timeout: timer.upperBound + .seconds(5))
+            return ContinuousClock.now - start
         }
-        try await c.waitForClose(timeout: timer.upperBound + .seconds(5))
-        return ContinuousClock.now - start
+        fatalError("unreachable")
     }
 
     @Test("graceful shutdown closes an idle HTTP/2 connection and returns, without waiting for the drain deadline")

@@ -45,6 +45,9 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case closed
         /// A compare-and-swap precondition (a tag's expected digest) did not hold.
         case conflict
+        /// The tag is immutable (a `TagFreeze` named the rule) and the
+        /// request would point it at another manifest.
+        case immutable
     }
 
     public let code: Code

@@ -22,7 +22,7 @@ extension MetaStore {
     /// collector or compaction may have freed it).
     @discardableResult
     func putManifest(repository: String, digest: BlobDigest, location: BlobLocation? = nil, edges: ManifestEdges,
-                     tags: [String], now: UInt64) throws -> Bool {
+                     tags: [String], freeze: TagFreeze? = nil, now: UInt64) throws -> Bool {
         let repo = try MetaKey.name(repository, "repository")
         let tagKeys = try tags.map { try MetaKey.name($0, "tag") }
         let references = Array(Set(edges.references)).sorted()
@@ -50,7 +50,7 @@ extension MetaStore {
                     try enqueue(txn, .manifestUntagged(repository: repository, digest: digest, at: now))
                 }
             }
-            for tag in tagKeys { try setTagInTransaction(txn, repo, tag, digest, now: now, &journal) }
+            for tag in tagKeys { try setTagInTransaction(txn, repo, tag, digest, now: now, freeze: freeze, &journal) }
             return true
         }
     }

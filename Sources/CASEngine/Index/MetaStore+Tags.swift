@@ -30,9 +30,12 @@ extension MetaStore {
         try journaledWrite { txn, journal in try setTagInTransaction(txn, repo, t, digest, now: now, &journal) }
     }
 
-    /// Points the tag at the manifest (journaled when it changes).
+    /// Points the tag at the manifest (journaled when it changes). A tag that
+    /// exists, points elsewhere and is frozen by `freeze` is `.immutable`:
+    /// checked here, in the writing transaction, so no concurrent push can
+    /// move it between a check and the write.
     func setTagInTransaction(_ txn: LMDBTransaction, _ repo: [UInt8], _ tag: [UInt8], _ digest: BlobDigest, now: UInt64,
-                             _ journal: inout [JournalRecord]) throws {
+                             freeze: TagFreeze? = nil, _ journal: inout [JournalRecord]) throws {
         guard try txn.contains(db.manifests, MetaKey.repoDigest(repo, digest)) else {
             throw StoreError(.manifestUnknown, "manifest \(digest) unknown in repository \(String(decoding: repo, as: UTF8.self))")
         }
@@ -43,6 +46,12 @@ extension MetaStore {
             old = try r.digest()
         }
         if old == digest { return }
+        if let old, let freeze {
+            let (repository, name) = (String(decoding: repo, as: UTF8.self), String(decoding: tag, as: UTF8.self))
+            if let rule = freeze(repository, name) {
+                throw StoreError(.immutable, "tag \(name) of \(repository) is immutable (\(rule)); it points at \(old)")
+            }
+        }
         try txn.put(db.tags, key, digest.key)
         try txn.put(db.manifestTags, MetaKey.manifestTag(repo, digest, tag), [])
         if let old {

@@ -240,7 +240,10 @@ public final class Store: Sendable {
     /// repository and points each of `tags` at it, all in one transaction.
     /// `.referenceUnknown` (message names the digest) when a reference is
     /// neither a blob nor a manifest of the repository.
-    public func putManifest(repository: String, digest: BlobDigest, bytes: [UInt8], edges: ManifestEdges, tags: [String]) throws {
+    /// `freeze` names the tags that must not move (`.immutable`, nothing stored
+    /// changes but the manifest's bytes, which the collector may take back).
+    public func putManifest(repository: String, digest: BlobDigest, bytes: [UInt8], edges: ManifestEdges, tags: [String],
+                            freeze: TagFreeze? = nil) throws {
         try checkWritable()
         try Store.checkName(repository, "repository")
         for tag in tags { try Store.checkName(tag, "tag") }
@@ -254,7 +257,9 @@ public final class Store: Sendable {
         for _ in 0..<8 {
             _ = try storeSmall(bytes, digest: digest, linkTo: nil)
             try failpoint(.manifestAfterBytes)
-            if try meta.putManifest(repository: repository, digest: digest, edges: edges, tags: tags, now: now) { return }
+            if try meta.putManifest(repository: repository, digest: digest, edges: edges, tags: tags, freeze: freeze, now: now) {
+                return
+            }
         }
         throw StoreError(.io, "manifest \(digest): its bytes were collected repeatedly while being stored")
     }
@@ -302,10 +307,11 @@ public final class Store: Sendable {
     /// in one transaction after checking `expect` (compare-and-swap:
     /// `.conflict` and nothing moves when a named tag differs); the first tag
     /// must exist (`.tagUnknown`). Returns the chain's digests afterwards.
-    public func promoteTags(repository: String, chain: [String], expect: [String: BlobDigest]) throws -> [String: BlobDigest] {
+    public func promoteTags(repository: String, chain: [String], expect: [String: BlobDigest],
+                            freeze: TagFreeze? = nil) throws -> [String: BlobDigest] {
         try checkWritable()
         try chain.forEach { try Self.checkName($0, "tag") }
-        return try meta.promoteTags(repository: repository, chain: chain, expect: expect, now: now)
+        return try meta.promoteTags(repository: repository, chain: chain, expect: expect, freeze: freeze, now: now)
     }
 
     public func deleteTag(repository: String, tag: String) throws {

@@ -100,3 +100,9 @@ public struct TagHistoryEntry: Sendable, Equatable {
     /// Unix seconds when the tag was set to `digest`.
     public let at: UInt64
 }
+
+/// Immutable tags: for (repository, tag), nil when the tag may move, else the
+/// rule that freezes it (in the error message). The caller (RegistryHTTP,
+/// from `berth.tags.immutable`) passes one per write, so a reload applies to
+/// the next request; the engine calls it inside the write transaction.
+public typealias TagFreeze = @Sendable (_ repository: String, _ tag: String) -> String?

@@ -9,6 +9,28 @@ extension RegistryConfiguration {
         public var gc = GC()
         public var limits = Limits()
         public var metadata = Metadata()
+        public var tags = Tags()
+
+        /// `berth.tags`: tags as a release tool.
+        public struct Tags: Sendable, Equatable {
+            /// `berth.tags.immutable`: once such a tag exists, a push (or a
+            /// promotion) that would point it at another manifest is refused
+            /// with 409 TAG_IMMUTABLE; the same manifest again is accepted.
+            public var immutable: [ImmutableRule] = []
+            public init() {}
+        }
+
+        public struct ImmutableRule: Sendable, Equatable {
+            /// Glob over repository names (as in access rules: `*` within a
+            /// path component, `**` across, `?` one character).
+            public var repository: String
+            /// Globs over tag names.
+            public var tags: [String]
+            public init(repository: String, tags: [String]) {
+                self.repository = repository
+                self.tags = tags
+            }
+        }
 
         /// `berth.metadata`: the LMDB map (initial size, growth ceiling), bytes.
         public struct Metadata: Sendable, Equatable {
@@ -81,6 +103,27 @@ extension RegistryConfiguration.Berth {
             throw ConfigurationError.invalid(metaReader.keyPath("maxmapsize"), "must be at least berth.metadata.mapsize")
         }
         try metaReader.finish()
+        let tagsReader = try reader.section("tags")
+        if let entry = tagsReader.entry("immutable") {
+            guard case .sequence(let items) = entry.value else {
+                throw ConfigurationError.wrongType(tagsReader.keyPath("immutable"),
+                                                   expected: "a list of {repository, tags}", origin: entry.origin)
+            }
+            for (index, item) in items.enumerated() {
+                let rule = try SectionReader(path: tagsReader.keyPath("immutable") + "[\(index)]", node: item, origin: entry.origin)
+                guard let repository = try rule.string("repository"), !repository.isEmpty else {
+                    throw ConfigurationError.invalid(rule.keyPath("repository"), "is required in every immutable-tag rule",
+                                                     origin: rule.origin)
+                }
+                let patterns = try rule.stringList("tags") ?? []
+                guard !patterns.isEmpty, !patterns.contains("") else {
+                    throw ConfigurationError.invalid(rule.keyPath("tags"), "names at least one tag pattern", origin: rule.origin)
+                }
+                try rule.finish()
+                tags.immutable.append(ImmutableRule(repository: repository, tags: patterns))
+            }
+        }
+        try tagsReader.finish()
         try reader.finish()
     }
 

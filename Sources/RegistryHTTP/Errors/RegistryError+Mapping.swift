@@ -50,6 +50,7 @@ extension RegistryError {
         case .readOnly: return .readOnlyMode
         case .closed: return RegistryError(.unavailable, detail: "store closed")
         case .conflict: return RegistryError(.tagConflict, detail: error.message)
+        case .immutable: return RegistryError(.tagImmutable, error.message, detail: error.message)
         // Contract violations and engine failures are ours, not the client's.
         case .invalidArgument, .corrupt, .locked, .unsupportedFormat, .io, .metadata:
             return RegistryError(.internalError)

@@ -38,6 +38,8 @@ public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible
         case tagInvalid = "TAG_INVALID"
         /// Berth's tag extension: an `expect` precondition did not hold.
         case tagConflict = "TAG_CONFLICT"
+        /// `berth.tags.immutable`: the request would move an immutable tag.
+        case tagImmutable = "TAG_IMMUTABLE"
     }
 
     public let code: Code
@@ -84,7 +86,7 @@ extension RegistryError.Code {
         case .blobUnknown, .blobUploadUnknown, .manifestUnknown, .nameUnknown: return .notFound
         case .blobUploadInvalid, .digestInvalid, .manifestBlobUnknown, .manifestInvalid,
              .nameInvalid, .sizeInvalid, .paginationNumberInvalid, .tagInvalid: return .badRequest
-        case .tagConflict: return .conflict
+        case .tagConflict, .tagImmutable: return .conflict
         case .unauthorized: return .unauthorized
         case .denied: return .forbidden
         case .unsupported: return .methodNotAllowed
@@ -117,6 +119,7 @@ extension RegistryError.Code {
         case .unavailable: return "service unavailable"
         case .tagInvalid: return "invalid tag request"
         case .tagConflict: return "a tag is not where the request expected it"
+        case .tagImmutable: return "the tag is immutable"
         }
     }
 }

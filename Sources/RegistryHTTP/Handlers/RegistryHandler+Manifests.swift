@@ -86,8 +86,10 @@ extension RegistryHandler {
         let edges = try ManifestEdges(parsed)
         let store = self.store
         let finalTags = tags
+        let freeze = configuration.tagFreeze
         do {
-            try await io { try store.putManifest(repository: name, digest: digest, bytes: bytes, edges: edges, tags: finalTags) }
+            try await io { try store.putManifest(repository: name, digest: digest, bytes: bytes, edges: edges, tags: finalTags,
+                                                  freeze: freeze) }
         } catch let e as StoreError where e.code == .digestMismatch {
             throw RegistryError(.digestInvalid, "manifest digest did not match", detail: e.message)
         }

@@ -4,6 +4,7 @@
 //   request  {"chain": ["beta", "latest", "archive"], "expect": {"beta": "sha256:…"}}
 //   200      {"tags": {"beta": "sha256:…", "latest": "sha256:…", "archive": "sha256:…"}}
 //   409      TAG_CONFLICT: a tag named in `expect` points elsewhere; nothing moved
+//   409      TAG_IMMUTABLE: the shift would move a tag `berth.tags.immutable` freezes; nothing moved
 //   404      MANIFEST_UNKNOWN: the first tag of the chain does not exist
 //   400      TAG_INVALID: not JSON of that shape, a bad tag, a repeated tag,
 //            fewer than two tags, or `expect` naming a tag outside the chain
@@ -44,8 +45,8 @@ extension RegistryHandler {
             expect[tag] = try blobDigest(digest)
         }
         let store = self.store
-        let chain = parsed.chain, expected = expect
-        let result = try await io { try store.promoteTags(repository: name, chain: chain, expect: expected) }
+        let chain = parsed.chain, expected = expect, freeze = configuration.tagFreeze
+        let result = try await io { try store.promoteTags(repository: name, chain: chain, expect: expected, freeze: freeze) }
         var json = "{\"tags\":{"
         for (i, tag) in chain.enumerated() {
             guard let d = result[tag] else { continue }

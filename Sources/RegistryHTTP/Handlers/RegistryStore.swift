@@ -35,12 +35,14 @@ public protocol RegistryStore: Sendable {
     func commitUpload(id: String, repository: String, digest: BlobDigest, expectedSize: UInt64?) throws -> BlobInfo
     func cancelUpload(id: String, repository: String) throws
 
-    func putManifest(repository: String, digest: BlobDigest, bytes: [UInt8], edges: ManifestEdges, tags: [String]) throws
+    func putManifest(repository: String, digest: BlobDigest, bytes: [UInt8], edges: ManifestEdges, tags: [String],
+                     freeze: TagFreeze?) throws
     func manifest(repository: String, digest: BlobDigest) throws -> StoredManifest?
     func manifest(repository: String, tag: String) throws -> StoredManifest?
     func deleteManifest(repository: String, digest: BlobDigest) throws
     func deleteTag(repository: String, tag: String) throws
-    func promoteTags(repository: String, chain: [String], expect: [String: BlobDigest]) throws -> [String: BlobDigest]
+    func promoteTags(repository: String, chain: [String], expect: [String: BlobDigest], freeze: TagFreeze?) throws
+        -> [String: BlobDigest]
     func tags(repository: String, after: String?, limit: Int?) throws -> [String]?
     func repositories(after: String?, limit: Int?) throws -> [String]
     func referrers(repository: String, subject: BlobDigest, artifactType: String?) throws -> [Referrer]

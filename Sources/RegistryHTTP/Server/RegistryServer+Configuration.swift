@@ -43,6 +43,8 @@ extension RegistryServer {
         /// Seconds in-flight requests get to finish after graceful shutdown starts
         /// (`http.draintimeout`); then their connections are closed.
         public var drainTimeout: Double = 0
+        /// `berth.tags.immutable`: tags no push or promotion may move.
+        public var immutableTags: [ImmutableTagRule] = []
         /// Advertised as `OCI-Chunk-Min-Length` on upload creation when set.
         public var chunkMinLength: Int? = nil
         /// Send whole uncompressed blobs with sendfile (plaintext HTTP/1.1 only;
