@@ -16,6 +16,9 @@ enum ServerSettings {
         o.readOnly = c.storage.maintenance.readOnly.enabled
         o.maxUploadSessions = c.berth.limits.maxUploadSessions
         o.maxUploadSize = c.berth.limits.maxUploadSize.map(UInt64.init)
+        let history = c.berth.tags.history
+        o.tagHistory = TagHistoryPolicy(maxEntries: history.maxEntries, maxAge: history.maxAge.map { UInt64($0) },
+                                        protect: UInt64(history.protect))
         return o
     }
 

@@ -1,4 +1,6 @@
-// `regctl tag promote REPO TAG TAG [TAG...] [--expect TAG=DIGEST]...` — the
+// `regctl tag promote REPO TAG TAG [TAG...] [--expect TAG=DIGEST]...`,
+// `regctl tag history REPO TAG [--limit N]` and
+// `regctl tag rollback REPO TAG [--steps N | --to DIGEST]` — the
 // client of Berth's tag extension (docs/EXTENSIONS.md) against a running
 // server: `--url` (or BERTH_URL; default http://127.0.0.1:5000), HTTP Basic
 // credentials from --username / BERTH_USERNAME and BERTH_PASSWORD, human
@@ -11,8 +13,8 @@ import Foundation
 struct TagCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tag",
-        abstract: "Move tags on a running Berth (promotion).",
-        subcommands: [Promote.self]
+        abstract: "Move tags on a running Berth: promotion, history, rollback.",
+        subcommands: [Promote.self, History.self, Rollback.self]
     )
 
     /// Where and as whom the tag commands talk to the server.

@@ -81,7 +81,7 @@ import Testing
             let latest = try #require(try f.store.resolve(repository: "app", tag: "latest"))
             try f.store.meta.env.write { txn in
                 var ignored: [JournalRecord] = []
-                try f.store.meta.setTagInTransaction(txn, Array("app".utf8), Array("unjournaled".utf8), latest, now: 5, &ignored)
+                try f.store.meta.setTagInTransaction(txn, Array("app".utf8), Array("unjournaled".utf8), latest, now: 5, change: TagChange(.push), &ignored)
             }
             let found = try f.store.fsck(verifyContent: false, scanPacks: false, repair: false)
             #expect(found.journalFindings == [IndexFinding(table: "journal", problem: "tag app:unjournaled: index \(latest), journal none")])

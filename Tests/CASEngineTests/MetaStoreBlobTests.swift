@@ -123,7 +123,7 @@ import Testing
         #expect(try t.store.resolveTag(repository: "r", tag: "latest") == dg(10))
         #expect(try t.store.manifest(repository: "r", digest: dg(10)) == ManifestRecord(digest: dg(10), mediaType: imageType, location: loc(10)))
         #expect(try t.store.referrers(repository: "r", subject: dg(2), artifactType: nil).map(\.digest) == [dg(10)])
-        #expect(try t.store.tagHistory(repository: "r", tag: "latest") == [TagHistoryEntry(digest: dg(10), at: 4)])
+        #expect(try t.store.tagHistory(repository: "r", tag: "latest").map { "\($0.digest)@\($0.at)" } == ["\(dg(10))@4"])
         #expect(try t.store.upload(id: "u")?.startedAt == 9)
         #expect(try t.store.linkedAt(repository: "r", digest: dg(2)) == 3)
         #expect(try t.store.blob(dg(10))?.refcount == 1)

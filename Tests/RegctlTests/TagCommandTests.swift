@@ -57,3 +57,38 @@ struct TagCommandTests {
         _ = a
     }
 }
+
+extension TagCommandTests {
+    @Test func historyAndRollbackTalkToTheServer() throws {
+        let f = try StoreFixture()
+        let (a, b) = try f.with { (s: Store) throws -> (BlobDigest, BlobDigest) in
+            (try StoreFixture.manifest(s, "a", refs: [], tags: ["latest"]),
+             try StoreFixture.manifest(s, "b", refs: [], tags: ["latest"]))
+        }
+        let port = try Self.freePort()
+        let server = try Regctl.Child(["serve", f.config], environment: ["REGISTRY_HTTP_ADDR": "127.0.0.1:\(port)"])
+        defer { _ = server.stop() }
+        let deadline = Date().addingTimeInterval(30)
+        while !server.stderr.contains("serving"), server.process.isRunning, Date() < deadline { usleep(50_000) }
+        let url = "http://127.0.0.1:\(port)"
+
+        let back = try Regctl.run(["tag", "rollback", "app", "latest", "--url", url])
+        #expect(back.status == 0, "\(back)")
+        #expect(back.lines == ["latest  \(b) -> \(a)"], "\(back)")
+        let refused = try Regctl.run(["tag", "rollback", "app", "latest", "--steps", "7", "--url", url])
+        #expect(refused.status == 1 && refused.stderr.contains("Error: TAG_INVALID: "), "\(refused)")
+
+        let history = try Regctl.run(["tag", "history", "app", "latest", "--url", url])
+        #expect(history.status == 0, "\(history)")
+        #expect(history.lines.count == 4, "header and three entries: \(history)")
+        #expect(history.lines.dropFirst().map { $0.split(separator: " ", omittingEmptySubsequences: true)[1] } == ["rollback", "push", "push"])
+        #expect(history.lines.dropFirst().map { String($0.split(separator: " ").last!) } == [a.description, b.description, a.description])
+
+        // --json, and --limit bounding what is printed.
+        let json = try Regctl.run(["tag", "history", "app", "latest", "--limit", "2", "--json", "--url", url])
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect((object?["history"] as? [[String: Any]])?.map { $0["action"] as? String } == ["rollback", "push"], "\(json)")
+        let all = try Regctl.run(["tag", "history", "app", "latest", "--json", "--url", url])
+        #expect(((try JSONSerialization.jsonObject(with: Data(all.stdout.utf8)) as? [String: Any])?["history"] as? [Any])?.count == 3)
+    }
+}

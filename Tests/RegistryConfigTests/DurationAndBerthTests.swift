@@ -78,6 +78,23 @@ import Testing
         #expect(berth.limits.maxUploadSize == 10_737_418_240)
     }
 
+    @Test func tagHistoryPolicy() throws {
+        let yaml = "version: 0.1\nberth:\n  tags:\n    history:\n      maxentries: 50\n      maxage: 720h\n      protect: 168h\n"
+        let history = try RegistryConfiguration.parse(yaml: yaml, environment: [:]).berth.tags.history
+        #expect(history.maxEntries == 50 && history.maxAge == 720 * 3600 && history.protect == 168 * 3600)
+        let env = try RegistryConfiguration.parse(yaml: "version: 0.1\n", environment: ["REGISTRY_BERTH_TAGS_HISTORY_PROTECT": "1h"])
+        #expect(env.berth.tags.history.protect == 3600)
+        let defaults = RegistryConfiguration.defaults.berth.tags.history
+        #expect(defaults.maxEntries == nil && defaults.maxAge == nil && defaults.protect == 0)
+        for (bad, key) in [
+            ("maxentries: 0", "berth.tags.history.maxentries"), ("maxage: -1h", "berth.tags.history.maxage"),
+            ("protect: soon", "berth.tags.history.protect"), ("keep: 3", "berth.tags.history.keep"),
+        ] {
+            #expect { try RegistryConfiguration.parse(yaml: "version: 0.1\nberth:\n  tags:\n    history:\n      \(bad)\n", environment: [:]) }
+                throws: { error in "\(error)".contains(key) }
+        }
+    }
+
     @Test func immutableTagRules() throws {
         let yaml = """
             version: 0.1

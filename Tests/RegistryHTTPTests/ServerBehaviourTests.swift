@@ -25,10 +25,10 @@ struct ScriptedAuthorizer: RequestAuthorizer {
         case "slow":
             slowArrived.set()
             while !releaseSlow.isSet {
-                do { try await Task.sleep(for: .milliseconds(5)) } catch { return .allow }
+                do { try await Task.sleep(for: .milliseconds(5)) } catch { return .allow(user: nil) }
             }
-            return .allow
-        default: return .allow
+            return .allow(user: nil)
+        default: return .allow(user: nil)
         }
     }
 }

@@ -119,11 +119,11 @@ extension MetaStore {
         for record in records {
             switch record {
             case let .manifestPut(repo, d, _, _): manifests.insert("\(repo)@\(d)")
-            case let .manifestDeleted(repo, d, _):
+            case let .manifestDeleted(repo, d, _, _):
                 manifests.remove("\(repo)@\(d)")
                 tags = tags.filter { !($0.key.hasPrefix(repo + ":") && $0.value == d) }
-            case let .tagSet(repo, tag, d, _): tags["\(repo):\(tag)"] = d
-            case let .tagDeleted(repo, tag, _): tags["\(repo):\(tag)"] = nil
+            case let .tagSet(repo, tag, d, _, _): tags["\(repo):\(tag)"] = d
+            case let .tagDeleted(repo, tag, _, _): tags["\(repo):\(tag)"] = nil
             case .snapshotEnd: break
             }
         }

@@ -7,7 +7,8 @@
 // Invariants:
 //   1. A blob is removed only in a transaction that sees refcount == 0 and
 //      zeroed-at older than the grace period (DESIGN.md "References and GC").
-//   2. A manifest is kept while it is tagged, a child (transitively) of a kept
+//   2. A manifest is kept while it is tagged or protected by tag history
+//      (`berth.tags.history.protect`), a child (transitively) of a kept
 //      index in its repository, or a referrer (transitively) of a kept
 //      manifest; only with the untagged policy are the others deleted.
 //   3. A pack file is unlinked only after the transaction that removed the
@@ -70,7 +71,7 @@ extension Store {
         var marked = Set<BlobDigest>()
         for repository in try meta.allRepositories() {
             report.repositories.append(repository)
-            let summaries = try meta.manifestSummaries(repository: repository)
+            let summaries = try meta.manifestSummaries(repository: repository, now: now)
             let keep = policy.deleteUntagged ? Self.keptManifests(summaries) : Set(summaries.map(\.digest))
             for s in summaries {
                 let ref = GCReport.ManifestRef(repository: repository, digest: s.digest)
@@ -125,7 +126,7 @@ extension Store {
         var referrersOf: [BlobDigest: [BlobDigest]] = [:]
         for s in summaries { if let subject = s.subject { referrersOf[subject, default: []].append(s.digest) } }
         var keep = Set<BlobDigest>()
-        var work = summaries.filter(\.tagged).map(\.digest)
+        var work = summaries.filter { $0.tagged || $0.protected }.map(\.digest)
         while let m = work.popLast() {
             guard keep.insert(m).inserted else { continue }
             // Children of an index that are manifests of this repository.

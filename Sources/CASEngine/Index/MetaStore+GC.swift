@@ -1,5 +1,5 @@
 // Read-side helpers for garbage collection and fsck: one repository's
-// manifests with their edges and whether any tag names them.
+// manifests with their edges and whether any tag (or tag history) keeps them.
 //
 // Thread safety: as MetaStore (one read transaction per call).
 // Invariants:
@@ -12,10 +12,14 @@ extension MetaStore {
         let references: [BlobDigest]
         let subject: BlobDigest?
         let tagged: Bool
+        /// Protected by tag history (MetaStore+History invariant 3) at `now`.
+        var protected = false
     }
 
-    func manifestSummaries(repository: String) throws -> [ManifestSummary] {
+    /// `now`: when given, `protected` is evaluated at that time.
+    func manifestSummaries(repository: String, now: UInt64? = nil) throws -> [ManifestSummary] {
         let repo = try MetaKey.name(repository, "repository")
+        let protection = now.flatMap { historyProtection(now: $0) }
         return try env.read { txn in
             var out: [ManifestSummary] = []
             try txn.scanPrefix(db.manifests, MetaKey.repoPrefix(repo)) { suffix, value in
@@ -26,7 +30,8 @@ extension MetaStore {
                     tagged = true
                     return false
                 }
-                out.append(ManifestSummary(digest: d, references: entry.references, subject: entry.subject, tagged: tagged))
+                out.append(ManifestSummary(digest: d, references: entry.references, subject: entry.subject, tagged: tagged,
+                                           protected: try !tagged && isProtected(txn, repo, d, entry, protection)))
                 return true
             }
             return out

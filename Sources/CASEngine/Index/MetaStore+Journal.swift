@@ -103,7 +103,8 @@ extension MetaStore {
             try txn.scan(db.tags, from: nil) { key, value in
                 guard let (repo, tag) = Self.splitRepo(key), let d = Self.digestValue(value) else { throw StoreError(.corrupt, "bad tags entry") }
                 try emit(JournalRecord.tagSet(repository: String(decoding: repo, as: UTF8.self),
-                                              tag: String(decoding: tag, as: UTF8.self), digest: d, at: now).encode())
+                                              tag: String(decoding: tag, as: UTF8.self), digest: d, at: now,
+                                              change: TagChange(.push)).encode())
                 return true
             }
         }
@@ -149,22 +150,22 @@ extension MetaStore {
             }
             try enqueue(txn, .manifestUntagged(repository: repository, digest: digest, at: now))
             report.manifests += 1
-        case let .manifestDeleted(repository, digest, at):
+        case let .manifestDeleted(repository, digest, at, by):
             let repo = try MetaKey.name(repository, "repository")
             guard let v = try txn.get(db.manifests, MetaKey.repoDigest(repo, digest)) else { return }
-            try deleteManifestInTransaction(txn, repo, digest, try ManifestEntry.decode(v), now: at, requeueAt: now, &ignored)
+            try deleteManifestInTransaction(txn, repo, digest, try ManifestEntry.decode(v), now: at, requeueAt: now, by: by, &ignored)
             report.manifests -= 1
-        case let .tagSet(repository, tag, digest, at):
+        case let .tagSet(repository, tag, digest, at, change):
             let repo = try MetaKey.name(repository, "repository")
             guard try txn.contains(db.manifests, MetaKey.repoDigest(repo, digest)) else {
                 report.skipped.append("tag \(repository):\(tag) -> \(digest): the manifest was not restored")
                 return
             }
-            try setTagInTransaction(txn, repo, try MetaKey.name(tag, "tag"), digest, now: at, &ignored)
-        case let .tagDeleted(repository, tag, at):
+            try setTagInTransaction(txn, repo, try MetaKey.name(tag, "tag"), digest, now: at, change: change, &ignored)
+        case let .tagDeleted(repository, tag, at, by):
             let repo = try MetaKey.name(repository, "repository")
             let t = try MetaKey.name(tag, "tag")
-            if try txn.contains(db.tags, MetaKey.repoTag(repo, t)) { try deleteTagInTransaction(txn, repo, t, now: at, &ignored) }
+            if try txn.contains(db.tags, MetaKey.repoTag(repo, t)) { try deleteTagInTransaction(txn, repo, t, now: at, by: by, &ignored) }
         case .snapshotEnd:
             return
         }

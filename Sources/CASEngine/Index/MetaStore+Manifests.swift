@@ -22,7 +22,7 @@ extension MetaStore {
     /// collector or compaction may have freed it).
     @discardableResult
     func putManifest(repository: String, digest: BlobDigest, location: BlobLocation? = nil, edges: ManifestEdges,
-                     tags: [String], freeze: TagFreeze? = nil, now: UInt64) throws -> Bool {
+                     tags: [String], freeze: TagFreeze? = nil, by: String? = nil, now: UInt64) throws -> Bool {
         let repo = try MetaKey.name(repository, "repository")
         let tagKeys = try tags.map { try MetaKey.name($0, "tag") }
         let references = Array(Set(edges.references)).sorted()
@@ -50,7 +50,9 @@ extension MetaStore {
                     try enqueue(txn, .manifestUntagged(repository: repository, digest: digest, at: now))
                 }
             }
-            for tag in tagKeys { try setTagInTransaction(txn, repo, tag, digest, now: now, freeze: freeze, &journal) }
+            for tag in tagKeys {
+                try setTagInTransaction(txn, repo, tag, digest, now: now, freeze: freeze, change: TagChange(.push, by: by), &journal)
+            }
             return true
         }
     }
@@ -103,13 +105,13 @@ extension MetaStore {
         }
     }
 
-    func deleteManifest(repository: String, digest: BlobDigest, now: UInt64) throws {
+    func deleteManifest(repository: String, digest: BlobDigest, now: UInt64, by: String? = nil) throws {
         let repo = try MetaKey.name(repository, "repository")
         try journaledWrite { txn, journal in
             guard let v = try txn.get(db.manifests, MetaKey.repoDigest(repo, digest)) else {
                 throw StoreError(.manifestUnknown, "manifest \(digest) unknown in repository \(repository)")
             }
-            try deleteManifestInTransaction(txn, repo, digest, try ManifestEntry.decode(v), now: now, requeueAt: now, &journal)
+            try deleteManifestInTransaction(txn, repo, digest, try ManifestEntry.decode(v), now: now, requeueAt: now, by: by, &journal)
         }
     }
 
@@ -119,9 +121,9 @@ extension MetaStore {
     /// referrers — are queued for untagged review at `requeueAt`. Journals
     /// the removal (the tags on it go with it: replay deletes them the same way).
     func deleteManifestInTransaction(_ txn: LMDBTransaction, _ repo: [UInt8], _ digest: BlobDigest,
-                                     _ entry: ManifestEntry, now: UInt64, requeueAt: UInt64,
+                                     _ entry: ManifestEntry, now: UInt64, requeueAt: UInt64, by: String? = nil,
                                      _ journal: inout [JournalRecord]) throws {
-        journal.append(.manifestDeleted(repository: String(decoding: repo, as: UTF8.self), digest: digest, at: now))
+        journal.append(.manifestDeleted(repository: String(decoding: repo, as: UTF8.self), digest: digest, at: now, by: by))
         let mkey = MetaKey.repoDigest(repo, digest)
         var orphaned: [BlobDigest] = []
         for r in entry.references where r != digest {
@@ -143,7 +145,7 @@ extension MetaStore {
             try txn.delete(db.tags, MetaKey.repoTag(repo, tag))
             try txn.delete(db.manifestTags, MetaKey.manifestTag(repo, digest, tag))
             try adjustRepository(txn, repo, .tags, by: -1)
-            try appendHistory(txn, repo, tag, .deleted, digest, now: now)
+            try appendHistory(txn, repo, tag, TagChange(.delete, by: by), digest, now: now)
         }
         if let subject = entry.subject {
             try txn.delete(db.referrers, MetaKey.referrer(repo, subject: subject, digest))

@@ -16,7 +16,7 @@
 extension MetaStore {
     /// The chain's digests after the promotion (members without one absent).
     func promoteTags(repository: String, chain: [String], expect: [String: BlobDigest],
-                     freeze: TagFreeze? = nil, now: UInt64) throws -> [String: BlobDigest] {
+                     freeze: TagFreeze? = nil, by: String? = nil, now: UInt64) throws -> [String: BlobDigest] {
         let repo = try MetaKey.name(repository, "repository")
         let keys = try chain.map { try MetaKey.name($0, "tag") }
         guard chain.count >= 2, Set(chain).count == chain.count else {
@@ -46,7 +46,8 @@ extension MetaStore {
             var after = before
             for i in stride(from: chain.count - 1, through: 1, by: -1) {
                 guard let source = before[i - 1] else { continue }
-                try setTagInTransaction(txn, repo, keys[i], source, now: now, freeze: freeze, &journal)
+                try setTagInTransaction(txn, repo, keys[i], source, now: now, freeze: freeze,
+                                        change: TagChange(.promote, by: by), &journal)
                 after[i] = source
             }
             var out: [String: BlobDigest] = [:]

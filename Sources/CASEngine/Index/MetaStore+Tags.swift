@@ -1,20 +1,18 @@
-// Tags, tag history and repository listings.
+// Tags and repository listings (tag history: MetaStore+History).
 //
 // Thread safety: as MetaStore (reads: one read txn; writes: one write txn).
 // Invariants:
 //   1. tags[repo, t] == m iff manifest_tags[repo, m, t] exists, and m is a
 //      manifest of repo.
 //   2. Every change of a tag (set to a different manifest, delete) appends one
-//      tag_history entry; setting a tag to the manifest it already names
-//      changes nothing.
+//      tag_history entry recording its `TagChange`; setting a tag to the
+//      manifest it already names changes nothing.
 //   3. When a tag leaves manifest m and no other tag of the repository names m,
 //      `.manifestUntagged(repo, m, now)` is enqueued in the same transaction.
 
 import CLMDB
 
 extension MetaStore {
-    enum HistoryKind: UInt8 { case set = 1, deleted = 2 }
-
     func resolveTag(repository: String, tag: String) throws -> BlobDigest? {
         let key = MetaKey.repoTag(try MetaKey.name(repository, "repository"), try MetaKey.name(tag, "tag"))
         return try env.read { txn in
@@ -24,10 +22,10 @@ extension MetaStore {
         }
     }
 
-    func setTag(repository: String, tag: String, digest: BlobDigest, now: UInt64) throws {
+    func setTag(repository: String, tag: String, digest: BlobDigest, now: UInt64, change: TagChange = TagChange(.push)) throws {
         let repo = try MetaKey.name(repository, "repository")
         let t = try MetaKey.name(tag, "tag")
-        try journaledWrite { txn, journal in try setTagInTransaction(txn, repo, t, digest, now: now, &journal) }
+        try journaledWrite { txn, journal in try setTagInTransaction(txn, repo, t, digest, now: now, change: change, &journal) }
     }
 
     /// Points the tag at the manifest (journaled when it changes). A tag that
@@ -35,7 +33,7 @@ extension MetaStore {
     /// checked here, in the writing transaction, so no concurrent push can
     /// move it between a check and the write.
     func setTagInTransaction(_ txn: LMDBTransaction, _ repo: [UInt8], _ tag: [UInt8], _ digest: BlobDigest, now: UInt64,
-                             freeze: TagFreeze? = nil, _ journal: inout [JournalRecord]) throws {
+                             freeze: TagFreeze? = nil, change: TagChange, _ journal: inout [JournalRecord]) throws {
         guard try txn.contains(db.manifests, MetaKey.repoDigest(repo, digest)) else {
             throw StoreError(.manifestUnknown, "manifest \(digest) unknown in repository \(String(decoding: repo, as: UTF8.self))")
         }
@@ -59,24 +57,24 @@ extension MetaStore {
         } else {
             try adjustRepository(txn, repo, .tags, by: 1)
         }
-        try appendHistory(txn, repo, tag, .set, digest, now: now)
+        try appendHistory(txn, repo, tag, change, digest, now: now)
         journal.append(.tagSet(repository: String(decoding: repo, as: UTF8.self), tag: String(decoding: tag, as: UTF8.self),
-                               digest: digest, at: now))
+                               digest: digest, at: now, change: change))
     }
 
-    func deleteTag(repository: String, tag: String, now: UInt64) throws {
+    func deleteTag(repository: String, tag: String, now: UInt64, by: String? = nil) throws {
         let repo = try MetaKey.name(repository, "repository")
         let t = try MetaKey.name(tag, "tag")
         try journaledWrite { txn, journal in
             guard try txn.contains(db.tags, MetaKey.repoTag(repo, t)) else {
                 throw StoreError(.tagUnknown, "tag \(tag) unknown in repository \(repository)")
             }
-            try deleteTagInTransaction(txn, repo, t, now: now, &journal)
+            try deleteTagInTransaction(txn, repo, t, now: now, by: by, &journal)
         }
     }
 
     /// Deletes an existing tag (journaled).
-    func deleteTagInTransaction(_ txn: LMDBTransaction, _ repo: [UInt8], _ t: [UInt8], now: UInt64,
+    func deleteTagInTransaction(_ txn: LMDBTransaction, _ repo: [UInt8], _ t: [UInt8], now: UInt64, by: String?,
                                 _ journal: inout [JournalRecord]) throws {
         let key = MetaKey.repoTag(repo, t)
         guard let v = try txn.get(db.tags, key) else { return }
@@ -85,8 +83,8 @@ extension MetaStore {
         try txn.delete(db.tags, key)
         try adjustRepository(txn, repo, .tags, by: -1)
         try untag(txn, repo, t, old, now: now)
-        try appendHistory(txn, repo, t, .deleted, old, now: now)
-        journal.append(.tagDeleted(repository: String(decoding: repo, as: UTF8.self), tag: String(decoding: t, as: UTF8.self), at: now))
+        try appendHistory(txn, repo, t, TagChange(.delete, by: by), old, now: now)
+        journal.append(.tagDeleted(repository: String(decoding: repo, as: UTF8.self), tag: String(decoding: t, as: UTF8.self), at: now, by: by))
     }
 
     /// Drops the reverse entry (repo, old, tag) and enqueues the untagged review.
@@ -97,36 +95,6 @@ extension MetaStore {
         if !stillTagged {
             try enqueue(txn, .manifestUntagged(repository: String(decoding: repo, as: UTF8.self), digest: old, at: now))
             try markUnkept(txn, repo, old, at: now)
-        }
-    }
-
-    func appendHistory(_ txn: LMDBTransaction, _ repo: [UInt8], _ tag: [UInt8], _ kind: HistoryKind,
-                       _ digest: BlobDigest, now: UInt64) throws {
-        let key = MetaKey.tagHistoryPrefix(repo, tag) + MetaKey.sequence(try nextSequence(txn))
-        var w = ByteWriter()
-        w.u64(now)
-        w.u8(kind.rawValue)
-        w.digest(digest)
-        try txn.put(db.tagHistory, key, w.bytes)
-    }
-
-    /// Oldest first; deletions are kept on disk but not listed.
-    func tagHistory(repository: String, tag: String) throws -> [TagHistoryEntry] {
-        let prefix = MetaKey.tagHistoryPrefix(try MetaKey.name(repository, "repository"), try MetaKey.name(tag, "tag"))
-        return try env.read { txn in
-            var out: [TagHistoryEntry] = []
-            try txn.scanPrefix(db.tagHistory, prefix) { suffix, value in
-                // The suffix is exactly the 8-byte sequence: a longer tag sharing
-                // the prefix would need a NUL inside the tag.
-                guard suffix.count == 8 else { return true }
-                var r = ByteReader(value, what: "tag history")
-                let at = try r.u64()
-                let kind = try r.u8()
-                let d = try r.digest()
-                if kind == HistoryKind.set.rawValue { out.append(TagHistoryEntry(digest: d, at: at)) }
-                return true
-            }
-            return out
         }
     }
 

@@ -24,6 +24,7 @@
 //      rejected before any other access.
 
 import CLMDB
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -57,6 +58,8 @@ final class MetaStore: @unchecked Sendable {
     /// Where journaled writes record their changes (nil: metadata tests, and
     /// stores opened read-only without a journal).
     let journal: RecoveryJournal?
+    /// `berth.tags.history` (MetaStore+History); replaced on reload.
+    let historyPolicy = Mutex(TagHistoryPolicy())
 
     /// Opens (creating unless `readOnly`) the environment in `directory`.
     /// `.unsupportedFormat` if the stored schema version is unknown.

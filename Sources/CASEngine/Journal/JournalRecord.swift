@@ -16,14 +16,20 @@
 enum JournalRecord: Equatable, Sendable {
     /// (repository, manifest) recorded with these edges at `at`.
     case manifestPut(repository: String, digest: BlobDigest, at: UInt64, edges: ManifestEdges)
-    /// (repository, manifest) removed, with every tag on it.
-    case manifestDeleted(repository: String, digest: BlobDigest, at: UInt64)
-    case tagSet(repository: String, tag: String, digest: BlobDigest, at: UInt64)
-    case tagDeleted(repository: String, tag: String, at: UInt64)
+    /// (repository, manifest) removed, with every tag on it, by `by`.
+    case manifestDeleted(repository: String, digest: BlobDigest, at: UInt64, by: String? = nil)
+    /// The tag moved; `change` is what its history entry records.
+    case tagSet(repository: String, tag: String, digest: BlobDigest, at: UInt64, change: TagChange = TagChange(.push))
+    case tagDeleted(repository: String, tag: String, at: UInt64, by: String? = nil)
     /// Last record of a complete snapshot: the number of records before it.
     case snapshotEnd(count: UInt64)
 
-    private enum Kind: UInt8 { case manifestPut = 1, manifestDeleted = 2, tagSet = 3, tagDeleted = 4, snapshotEnd = 5 }
+    /// 2-4: records written before tag history kept users and actions (read
+    /// as by nobody, a set as a push); 6-8 replace them and are written now.
+    private enum Kind: UInt8 {
+        case manifestPut = 1, manifestDeleted = 2, tagSet = 3, tagDeleted = 4, snapshotEnd = 5
+        case manifestDeletedBy = 6, tagSetBy = 7, tagDeletedBy = 8
+    }
 
     func encode() -> [UInt8] {
         var w = ByteWriter(capacity: 128)
@@ -39,22 +45,26 @@ enum JournalRecord: Equatable, Sendable {
             if let a = edges.annotations { w.u8(1); w.u32(UInt32(a.count)); w.raw(a) } else { w.u8(0) }
             w.u32(UInt32(edges.references.count))
             for r in edges.references { w.digest(r) }
-        case let .manifestDeleted(repository, digest, at):
-            w.u8(Kind.manifestDeleted.rawValue)
+        case let .manifestDeleted(repository, digest, at, by):
+            w.u8(Kind.manifestDeletedBy.rawValue)
             w.string16(repository)
             w.digest(digest)
             w.u64(at)
-        case let .tagSet(repository, tag, digest, at):
-            w.u8(Kind.tagSet.rawValue)
+            Self.encodeUser(by, &w)
+        case let .tagSet(repository, tag, digest, at, change):
+            w.u8(Kind.tagSetBy.rawValue)
             w.string16(repository)
             w.string16(tag)
             w.digest(digest)
             w.u64(at)
-        case let .tagDeleted(repository, tag, at):
-            w.u8(Kind.tagDeleted.rawValue)
+            w.u8(change.action.rawValue)
+            Self.encodeUser(change.by, &w)
+        case let .tagDeleted(repository, tag, at, by):
+            w.u8(Kind.tagDeletedBy.rawValue)
             w.string16(repository)
             w.string16(tag)
             w.u64(at)
+            Self.encodeUser(by, &w)
         case let .snapshotEnd(count):
             w.u8(Kind.snapshotEnd.rawValue)
             w.u64(count)
@@ -87,6 +97,18 @@ enum JournalRecord: Equatable, Sendable {
             record = .tagSet(repository: try r.string16(), tag: try r.string16(), digest: try r.digest(), at: try r.u64())
         case .tagDeleted:
             record = .tagDeleted(repository: try r.string16(), tag: try r.string16(), at: try r.u64())
+        case .manifestDeletedBy:
+            let (repository, digest, at) = (try r.string16(), try r.digest(), try r.u64())
+            record = .manifestDeleted(repository: repository, digest: digest, at: at, by: try decodeUser(&r))
+        case .tagSetBy:
+            let (repository, tag, digest, at) = (try r.string16(), try r.string16(), try r.digest(), try r.u64())
+            guard let action = TagAction(rawValue: try r.u8()), action != .delete else {
+                throw StoreError(.corrupt, "bad tag action in journal record")
+            }
+            record = .tagSet(repository: repository, tag: tag, digest: digest, at: at, change: TagChange(action, by: try decodeUser(&r)))
+        case .tagDeletedBy:
+            let (repository, tag, at) = (try r.string16(), try r.string16(), try r.u64())
+            record = .tagDeleted(repository: repository, tag: tag, at: at, by: try decodeUser(&r))
         case .snapshotEnd:
             record = .snapshotEnd(count: try r.u64())
         case nil:
@@ -94,5 +116,18 @@ enum JournalRecord: Equatable, Sendable {
         }
         guard r.atEnd else { throw StoreError(.corrupt, "trailing bytes in journal record") }
         return record
+    }
+
+    /// The user who made a change: u8 0 (none) or 1 + string.
+    private static func encodeUser(_ by: String?, _ w: inout ByteWriter) {
+        if let by { w.u8(1); w.string16(by) } else { w.u8(0) }
+    }
+
+    private static func decodeUser(_ r: inout ByteReader) throws -> String? {
+        switch try r.u8() {
+        case 0: return nil
+        case 1: return try r.string16()
+        default: throw StoreError(.corrupt, "bad user flag in journal record")
+        }
     }
 }

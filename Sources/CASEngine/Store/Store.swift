@@ -72,6 +72,7 @@ public final class Store: Sendable {
                                     maxMapSize: options.metadataMaxMapSize, readOnly: options.readOnly, journal: journal)
         self.packs = try PackStore(layout: layout, maxSharedPackSize: options.maxSharedPackSize, compression: options.compression,
                                    metrics: metrics, readOnly: options.readOnly)
+        meta.historyPolicy.withLock { $0 = options.tagHistory }
         self.committer = GroupCommitter(packs: packs, meta: meta, clock: clock, metrics: metrics)
         self.lock = Mutex(lockBox)
         var recovery = try Store.recoverUploads(packs: packs, meta: meta, readOnly: options.readOnly,
@@ -243,7 +244,7 @@ public final class Store: Sendable {
     /// `freeze` names the tags that must not move (`.immutable`, nothing stored
     /// changes but the manifest's bytes, which the collector may take back).
     public func putManifest(repository: String, digest: BlobDigest, bytes: [UInt8], edges: ManifestEdges, tags: [String],
-                            freeze: TagFreeze? = nil) throws {
+                            freeze: TagFreeze? = nil, by: String? = nil) throws {
         try checkWritable()
         try Store.checkName(repository, "repository")
         for tag in tags { try Store.checkName(tag, "tag") }
@@ -257,7 +258,7 @@ public final class Store: Sendable {
         for _ in 0..<8 {
             _ = try storeSmall(bytes, digest: digest, linkTo: nil)
             try failpoint(.manifestAfterBytes)
-            if try meta.putManifest(repository: repository, digest: digest, edges: edges, tags: tags, freeze: freeze, now: now) {
+            if try meta.putManifest(repository: repository, digest: digest, edges: edges, tags: tags, freeze: freeze, by: by, now: now) {
                 return
             }
         }
@@ -297,9 +298,9 @@ public final class Store: Sendable {
 
     /// Deletes the manifest from the repository, and every tag pointing at it.
     /// Throws `.manifestUnknown`.
-    public func deleteManifest(repository: String, digest: BlobDigest) throws {
+    public func deleteManifest(repository: String, digest: BlobDigest, by: String? = nil) throws {
         try checkWritable()
-        try meta.deleteManifest(repository: repository, digest: digest, now: now)
+        try meta.deleteManifest(repository: repository, digest: digest, now: now, by: by)
     }
 
     /// Throws `.tagUnknown`.
@@ -308,15 +309,15 @@ public final class Store: Sendable {
     /// `.conflict` and nothing moves when a named tag differs); the first tag
     /// must exist (`.tagUnknown`). Returns the chain's digests afterwards.
     public func promoteTags(repository: String, chain: [String], expect: [String: BlobDigest],
-                            freeze: TagFreeze? = nil) throws -> [String: BlobDigest] {
+                            freeze: TagFreeze? = nil, by: String? = nil) throws -> [String: BlobDigest] {
         try checkWritable()
         try chain.forEach { try Self.checkName($0, "tag") }
-        return try meta.promoteTags(repository: repository, chain: chain, expect: expect, freeze: freeze, now: now)
+        return try meta.promoteTags(repository: repository, chain: chain, expect: expect, freeze: freeze, by: by, now: now)
     }
 
-    public func deleteTag(repository: String, tag: String) throws {
+    public func deleteTag(repository: String, tag: String, by: String? = nil) throws {
         try checkWritable()
-        try meta.deleteTag(repository: repository, tag: tag, now: now)
+        try meta.deleteTag(repository: repository, tag: tag, now: now, by: by)
     }
 
     /// Tags in lexical (byte) order after `after`, at most `limit`; nil if the
@@ -337,11 +338,6 @@ public final class Store: Sendable {
     public func referrers(repository: String, subject: BlobDigest, artifactType: String?) throws -> [Referrer] {
         try checkOpen()
         return try meta.referrers(repository: repository, subject: subject, artifactType: artifactType)
-    }
-
-    public func tagHistory(repository: String, tag: String) throws -> [TagHistoryEntry] {
-        try checkOpen()
-        return try meta.tagHistory(repository: repository, tag: tag)
     }
 
     /// The blob's refcount (nil when not stored): how many (repository,

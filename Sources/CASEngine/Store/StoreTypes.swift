@@ -28,6 +28,9 @@ public struct StoreOptions: Sendable {
     public var maxUploadSessions: Int = 10_000
     /// Upper bound on one upload's size in bytes (nil: unbounded).
     public var maxUploadSize: UInt64? = nil
+    /// How much tag history is kept, and how long it protects manifests
+    /// from the untagged policy (settable later: `Store.tagHistoryPolicy`).
+    public var tagHistory = TagHistoryPolicy()
 
     /// Where the engine's metrics go (nil: the global MetricsSystem factory).
     public var metricsFactory: (any MetricsFactory)? = nil
@@ -93,12 +96,6 @@ public struct Referrer: Sendable, Equatable {
     public let size: UInt64
     public let artifactType: String?
     public let annotations: [UInt8]?
-}
-
-public struct TagHistoryEntry: Sendable, Equatable {
-    public let digest: BlobDigest
-    /// Unix seconds when the tag was set to `digest`.
-    public let at: UInt64
 }
 
 /// Immutable tags: for (repository, tag), nil when the tag may move, else the

@@ -17,6 +17,19 @@ extension RegistryConfiguration {
             /// promotion) that would point it at another manifest is refused
             /// with 409 TAG_IMMUTABLE; the same manifest again is accepted.
             public var immutable: [ImmutableRule] = []
+            public var history = History()
+            public init() {}
+        }
+
+        /// `berth.tags.history`: how much of each tag's history is kept, and
+        /// how long it keeps the manifests it names from the untagged policy.
+        public struct History: Sendable, Equatable {
+            /// Entries kept per tag (nil: all).
+            public var maxEntries: Int?
+            /// Seconds an entry is kept after the tag moved on (nil: forever).
+            public var maxAge: TimeInterval?
+            /// Seconds a manifest a kept entry names survives untagged (0: off).
+            public var protect: TimeInterval = 0
             public init() {}
         }
 
@@ -123,6 +136,11 @@ extension RegistryConfiguration.Berth {
                 tags.immutable.append(ImmutableRule(repository: repository, tags: patterns))
             }
         }
+        let historyReader = try tagsReader.section("history")
+        tags.history.maxEntries = try Self.positive(historyReader, "maxentries")
+        tags.history.maxAge = try Self.duration(historyReader, "maxage")
+        tags.history.protect = try Self.duration(historyReader, "protect") ?? 0
+        try historyReader.finish()
         try tagsReader.finish()
         try reader.finish()
     }

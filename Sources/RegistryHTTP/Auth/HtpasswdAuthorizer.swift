@@ -73,7 +73,7 @@ public final class HtpasswdAuthorizer: RequestAuthorizer {
     public func authorize(_ request: AuthorizationRequest) async -> AuthorizationDecision {
         let scopes = AccessScope.required(by: request)
         guard let header = request.headers.first(name: "Authorization") else {
-            return policy.allows(user: nil, scopes: scopes) ? .allow : challenge
+            return policy.allows(user: nil, scopes: scopes) ? .allow(user: nil) : challenge
         }
         let client = LoginRateLimiter.clientAddress(request.peer)
         if let retry = limiter.retryAfter(client) {
@@ -86,7 +86,7 @@ public final class HtpasswdAuthorizer: RequestAuthorizer {
             logger.notice("authentication failed", metadata: ["remote": "\(client)"])
             return challenge
         }
-        if policy.allows(user: user, scopes: scopes) { return .allow }
+        if policy.allows(user: user, scopes: scopes) { return .allow(user: user) }
         logger.info("access denied", metadata: [
             "user": "\(user)", "scope": "\(scopes.map(\.description).joined(separator: " "))",
         ])

@@ -18,7 +18,9 @@ public struct AuthorizationRequest: Sendable {
 }
 
 public enum AuthorizationDecision: Sendable, Equatable {
-    case allow
+    /// Allowed; `user` is the authenticated name (nil: anonymous), recorded
+    /// in tag history.
+    case allow(user: String?)
     /// 401 UNAUTHORIZED with these headers (e.g. `WWW-Authenticate`).
     case challenge(headers: [String: String])
     /// 403 DENIED.
@@ -34,5 +36,5 @@ public protocol RequestAuthorizer: Sendable {
 /// Default: no authentication (distribution's behaviour without `auth:`).
 public struct AllowAllAuthorizer: RequestAuthorizer {
     public init() {}
-    public func authorize(_ request: AuthorizationRequest) async -> AuthorizationDecision { .allow }
+    public func authorize(_ request: AuthorizationRequest) async -> AuthorizationDecision { .allow(user: nil) }
 }

@@ -80,7 +80,7 @@ public final class TokenAuthorizer: RequestAuthorizer {
         guard scopes.allSatisfy(claims.grants) else {
             return challenge(scopes, error: "insufficient_scope")
         }
-        return .allow
+        return .allow(user: claims.sub.flatMap { $0.isEmpty ? nil : $0 })
     }
 
     func challenge(_ scopes: [AccessScope], error: String?) -> AuthorizationDecision {

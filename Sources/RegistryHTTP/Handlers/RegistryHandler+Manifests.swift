@@ -86,10 +86,10 @@ extension RegistryHandler {
         let edges = try ManifestEdges(parsed)
         let store = self.store
         let finalTags = tags
-        let freeze = configuration.tagFreeze
+        let freeze = configuration.tagFreeze, user = request.user
         do {
             try await io { try store.putManifest(repository: name, digest: digest, bytes: bytes, edges: edges, tags: finalTags,
-                                                  freeze: freeze) }
+                                                  freeze: freeze, by: user) }
         } catch let e as StoreError where e.code == .digestMismatch {
             throw RegistryError(.digestInvalid, "manifest digest did not match", detail: e.message)
         }
@@ -110,13 +110,13 @@ extension RegistryHandler {
 
     func deleteManifest(_ request: Request, name: String, reference: String) async throws -> HTTPResponse {
         let ref = try Reference(parsing: reference)
-        let store = self.store
+        let store = self.store, user = request.user
         switch ref {
         case .tag(let tag):
-            try await io { try store.deleteTag(repository: name, tag: tag) }
+            try await io { try store.deleteTag(repository: name, tag: tag, by: user) }
         case .digest(let d):
             let digest = try blobDigest(d.description)
-            try await io { try store.deleteManifest(repository: name, digest: digest) }
+            try await io { try store.deleteManifest(repository: name, digest: digest, by: user) }
         }
         var headers = HTTPHeaders()
         headers.add(name: "Content-Length", value: "0")

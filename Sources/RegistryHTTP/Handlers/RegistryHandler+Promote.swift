@@ -45,8 +45,10 @@ extension RegistryHandler {
             expect[tag] = try blobDigest(digest)
         }
         let store = self.store
-        let chain = parsed.chain, expected = expect, freeze = configuration.tagFreeze
-        let result = try await io { try store.promoteTags(repository: name, chain: chain, expect: expected, freeze: freeze) }
+        let chain = parsed.chain, expected = expect, freeze = configuration.tagFreeze, user = request.user
+        let result = try await io {
+            try store.promoteTags(repository: name, chain: chain, expect: expected, freeze: freeze, by: user)
+        }
         var json = "{\"tags\":{"
         for (i, tag) in chain.enumerated() {
             guard let d = result[tag] else { continue }

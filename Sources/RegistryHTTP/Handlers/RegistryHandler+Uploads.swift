@@ -78,7 +78,8 @@ extension RegistryHandler {
     private func mayPull(_ request: Request, repository: String, digest: BlobDigest) async -> Bool {
         let probe = AuthorizationRequest(method: .HEAD, route: .blob(name: repository, digest: digest.description),
                                          query: QueryParameters(nil), headers: request.headers, peer: request.peer)
-        return await authorizer.authorize(probe) == .allow
+        if case .allow = await authorizer.authorize(probe) { return true }
+        return false
     }
 
     func uploadStatus(_ request: Request, name: String, id: String) async throws -> HTTPResponse {

@@ -16,6 +16,8 @@ struct Request {
     let match: RouteMatch
     let body: RequestBody
     let peer: String?
+    /// The authenticated user (set once authorization allowed the request).
+    var user: String? = nil
 
     var method: HTTPMethod { head.method }
     var headers: HTTPHeaders { head.headers }
@@ -83,12 +85,13 @@ struct RegistryHandler: Sendable {
         return try Router.match(target)
     }
 
-    private func dispatch(_ request: Request) async throws -> HTTPResponse {
+    private func dispatch(_ incoming: Request) async throws -> HTTPResponse {
+        var request = incoming
         let decision = await authorizer.authorize(AuthorizationRequest(
             method: request.method, route: request.match.route, query: request.query,
             headers: request.headers, peer: request.peer))
         switch decision {
-        case .allow: break
+        case .allow(let user): request.user = user
         case .challenge(let headers):
             throw RegistryError(.unauthorized, headers: headers.map { ($0.key, $0.value) })
         case .deny(let message):
@@ -135,6 +138,10 @@ struct RegistryHandler: Sendable {
             return try await referrers(request, name: name, digest: digest)
         case (.tagPromote(let name), .POST):
             return try await promoteTags(request, name: name)
+        case (.tagHistory(let name, let tag), .GET):
+            return try await tagHistory(request, name: name, tag: tag)
+        case (.tagRollback(let name, let tag), .POST):
+            return try await rollbackTag(request, name: name, tag: tag)
         default:
             throw RegistryError(.unsupported, "method \(method.rawValue) not allowed on this endpoint")
         }

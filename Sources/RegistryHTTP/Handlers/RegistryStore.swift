@@ -35,14 +35,20 @@ public protocol RegistryStore: Sendable {
     func commitUpload(id: String, repository: String, digest: BlobDigest, expectedSize: UInt64?) throws -> BlobInfo
     func cancelUpload(id: String, repository: String) throws
 
+    /// `by`: the authenticated user, recorded in tag history (as for every
+    /// tag-changing call below).
     func putManifest(repository: String, digest: BlobDigest, bytes: [UInt8], edges: ManifestEdges, tags: [String],
-                     freeze: TagFreeze?) throws
+                     freeze: TagFreeze?, by: String?) throws
     func manifest(repository: String, digest: BlobDigest) throws -> StoredManifest?
     func manifest(repository: String, tag: String) throws -> StoredManifest?
-    func deleteManifest(repository: String, digest: BlobDigest) throws
-    func deleteTag(repository: String, tag: String) throws
-    func promoteTags(repository: String, chain: [String], expect: [String: BlobDigest], freeze: TagFreeze?) throws
+    func deleteManifest(repository: String, digest: BlobDigest, by: String?) throws
+    func deleteTag(repository: String, tag: String, by: String?) throws
+    func promoteTags(repository: String, chain: [String], expect: [String: BlobDigest], freeze: TagFreeze?, by: String?) throws
         -> [String: BlobDigest]
+    /// Kept history, newest first, below sequence `before`; nil: no history.
+    func tagHistory(repository: String, tag: String, before: UInt64?, limit: Int?) throws -> [TagHistoryEntry]?
+    func rollbackTag(repository: String, tag: String, steps: Int?, to: BlobDigest?, freeze: TagFreeze?, by: String?) throws
+        -> (digest: BlobDigest, previous: BlobDigest?)
     func tags(repository: String, after: String?, limit: Int?) throws -> [String]?
     func repositories(after: String?, limit: Int?) throws -> [String]
     func referrers(repository: String, subject: BlobDigest, artifactType: String?) throws -> [Referrer]

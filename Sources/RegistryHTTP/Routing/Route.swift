@@ -25,6 +25,10 @@ public enum Route: Equatable, Sendable {
     case referrers(name: String, digest: String)
     /// `/v2/<name>/_berth/tags/promote` (Berth's tag extension, docs/EXTENSIONS.md)
     case tagPromote(name: String)
+    /// `/v2/<name>/_berth/tags/<tag>/history`
+    case tagHistory(name: String, tag: String)
+    /// `/v2/<name>/_berth/tags/<tag>/rollback`
+    case tagRollback(name: String, tag: String)
 
     /// Low-cardinality label for metrics and logs.
     public var label: String {
@@ -38,6 +42,8 @@ public enum Route: Equatable, Sendable {
         case .upload: return "upload"
         case .referrers: return "referrers"
         case .tagPromote: return "berth_tags_promote"
+        case .tagHistory: return "berth_tags_history"
+        case .tagRollback: return "berth_tags_rollback"
         }
     }
 
@@ -46,7 +52,8 @@ public enum Route: Equatable, Sendable {
         switch self {
         case .base, .catalog: return nil
         case .tags(let n), .manifest(let n, _), .blob(let n, _), .uploads(let n),
-             .upload(let n, _), .referrers(let n, _), .tagPromote(let n):
+             .upload(let n, _), .referrers(let n, _), .tagPromote(let n),
+             .tagHistory(let n, _), .tagRollback(let n, _):
             return n
         }
     }

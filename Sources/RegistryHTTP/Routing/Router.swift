@@ -52,6 +52,11 @@ public enum Router {
             // A name component cannot start with `_`: no repository ends so.
             nameEnd = n - 3
             route = { .tagPromote(name: $0) }
+        } else if n >= 5, seg[n - 4] == "_berth", seg[n - 3] == "tags", seg[n - 1] == "history" || seg[n - 1] == "rollback" {
+            nameEnd = n - 4
+            let tag = String(seg[n - 2])
+            guard Tag.isValid(tag) else { throw RegistryError(.tagInvalid, "invalid tag", detail: tag) }
+            route = seg[n - 1] == "history" ? { .tagHistory(name: $0, tag: tag) } : { .tagRollback(name: $0, tag: tag) }
         } else if n >= 3, seg[n - 2] == "tags", seg[n - 1] == "list" {
             nameEnd = n - 2
             route = { .tags(name: $0) }

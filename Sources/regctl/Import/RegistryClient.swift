@@ -58,6 +58,13 @@ final class RegistryClient {
 
     deinit { try? channel?.close().wait() }
 
+    /// The target of a `Link: <…>; rel="next"` header (pagination), if any.
+    static func nextLink(_ r: Response) -> String? {
+        guard let link = r.headers.first(name: "Link"), link.contains("rel=\"next\""),
+              let open = link.firstIndex(of: "<"), let close = link.firstIndex(of: ">"), open < close else { return nil }
+        return String(link[link.index(after: open)..<close])
+    }
+
     func send(_ method: HTTPMethod, _ target: String, headers extra: [(String, String)] = [], body: Body = .none) throws -> Response {
         let channel = try connection()
         var head = HTTPRequestHead(version: .http1_1, method: method, uri: target)

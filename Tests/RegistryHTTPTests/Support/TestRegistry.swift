@@ -11,6 +11,8 @@ struct TestRegistry: Sendable {
     let server: RegistryServer
     /// The store's root (failpoint scope).
     var root: String = ""
+    /// The store the server serves (tests run the collector beside it).
+    var store: Store? = nil
 
     static func with(_ configure: (inout RegistryServer.Configuration) -> Void = { _ in },
                      authorizer: any RequestAuthorizer = AllowAllAuthorizer(),
@@ -39,7 +41,7 @@ struct TestRegistry: Sendable {
         let server = RegistryServer(configuration: config, store: store, authorizer: authorizer, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
-            let registry = TestRegistry(port: try await server.boundPort(), server: server, root: store.rootPath)
+            let registry = TestRegistry(port: try await server.boundPort(), server: server, root: store.rootPath, store: store)
             do {
                 try await body(registry)
             } catch {
