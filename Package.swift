@@ -118,7 +118,7 @@ let package = Package(
         .testTarget(
             name: "RegistryHTTPTests",
             dependencies: [
-                "RegistryHTTP", "CASEngine", "OCIModel", "RegistryConfig",
+                "RegistryHTTP", "CASEngine", "OCIModel", "RegistryConfig", "BerthTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

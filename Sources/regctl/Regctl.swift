@@ -36,7 +36,8 @@ struct Regctl: AsyncParsableCommand {
             line: `registry serve CONFIG`, `registry garbage-collect [flags] CONFIG`.
             """,
         version: version,
-        subcommands: [Serve.self, GarbageCollect.self, Fsck.self, Compact.self, TagCommand.self, Import.self]
+        subcommands: [Serve.self, GarbageCollect.self, Fsck.self, Compact.self, TagCommand.self, Import.self,
+                      DiskUsage.self, Listing.self, Remove.self]
     )
 
     /// Subcommands whose bool flags take pflag's grammar.

@@ -17,24 +17,7 @@ struct TagCommand: ParsableCommand {
         subcommands: [Promote.self, History.self, Rollback.self]
     )
 
-    /// Where and as whom the tag commands talk to the server.
-    struct Connection: ParsableArguments {
-        @Option(help: "The registry's base URL (or BERTH_URL; default http://127.0.0.1:5000).")
-        var url: String?
-        @Option(help: "User for HTTP Basic (or BERTH_USERNAME); the password is read from BERTH_PASSWORD.")
-        var username: String?
-        @Option(help: "CA bundle to trust for an https --url.")
-        var caFile: String?
-        @Flag(help: "Print the server's JSON answer.")
-        var json = false
-
-        func client() throws -> RegistryClient {
-            let env = ProcessInfo.processInfo.environment
-            return try RegistryClient(base: url ?? env["BERTH_URL"] ?? "http://127.0.0.1:5000",
-                                      username: username ?? env["BERTH_USERNAME"], password: env["BERTH_PASSWORD"],
-                                      caFile: caFile)
-        }
-    }
+    typealias Connection = ServerConnection
 
     struct Promote: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -64,7 +47,7 @@ struct TagCommand: ParsableCommand {
             let client = try connection.client()
             let r = try client.send(.POST, "/v2/\(repository)/_berth/tags/promote",
                                     headers: [("Content-Type", "application/json")], body: .bytes(Array(body)))
-            try TagCommand.finish(r, json: connection.json) { object in
+            try ServerConnection.finish(r, json: connection.json) { object in
                 let tags = object["tags"] as? [String: String] ?? [:]
                 let width = chain.map(\.count).max() ?? 0
                 for t in chain {
@@ -72,20 +55,5 @@ struct TagCommand: ParsableCommand {
                 }
             }
         }
-    }
-
-    /// Prints a 2xx answer (`human` gets the parsed JSON object) or the OCI
-    /// error on stderr with exit status 1.
-    static func finish(_ r: RegistryClient.Response, json: Bool, human: ([String: Any]) -> Void) throws {
-        let object = (try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any] ?? [:]
-        guard (200..<300).contains(r.status) else {
-            let first = (object["errors"] as? [[String: Any]])?.first
-            let code = first?["code"] as? String ?? "HTTP \(r.status)"
-            let message = first?["message"] as? String ?? r.text
-            let detail = first?["detail"].map { " (\($0))" } ?? ""
-            FileHandle.standardError.write(Data("Error: \(code): \(message)\(detail)\n".utf8))
-            throw ExitCode(1)
-        }
-        if json { print(r.text) } else { human(object) }
     }
 }

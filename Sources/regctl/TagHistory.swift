@@ -25,7 +25,7 @@ extension TagCommand {
             while let p = path, limit.map({ entries.count < $0 }) ?? true {
                 let r = try client.send(.GET, p)
                 var page: [[String: Any]] = []
-                try TagCommand.finish(r, json: false) { object in page = object["history"] as? [[String: Any]] ?? [] }
+                try ServerConnection.finish(r, json: false) { object in page = object["history"] as? [[String: Any]] ?? [] }
                 entries += page
                 path = RegistryClient.nextLink(r)
             }
@@ -75,7 +75,7 @@ extension TagCommand {
             let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
             let r = try connection.client().send(.POST, "/v2/\(repository)/_berth/tags/\(tag)/rollback",
                                                  headers: [("Content-Type", "application/json")], body: .bytes(Array(data)))
-            try TagCommand.finish(r, json: connection.json) { object in
+            try ServerConnection.finish(r, json: connection.json) { object in
                 let previous = object["previous"] as? String ?? "(none)"
                 print("\(tag)  \(previous) -> \(object["digest"] as? String ?? "")")
             }

@@ -118,6 +118,6 @@ import Testing
     @Test func schemaVersionIsStored() throws {
         let t = try TempMeta()
         let v = try t.store.env.read { txn in try txn.get(t.store.db.meta, MetaKey.schemaVersion) }
-        #expect(v == [2, 0, 0, 0])
+        #expect(v == [3, 0, 0, 0])
     }
 }

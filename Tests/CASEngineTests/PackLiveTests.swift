@@ -68,7 +68,7 @@ import Testing
         let store = try Store.open(at: root.path, options: smallOptions())
         defer { store.close() }
         let version = try store.meta.env.read { txn in try txn.get(store.meta.db.meta, MetaKey.schemaVersion) }
-        #expect(version == [2, 0, 0, 0])
+        #expect(version == [3, 0, 0, 0])
         #expect(try store.meta.packLiveBytes() == Self.expected(store))
         // The parents index is back: the child, queued for review when it was
         // pushed untagged, is kept by its tagged index (without the rebuilt

@@ -9,7 +9,7 @@
 // Invariants:
 //   1. Checks only; `repairIndex` rebuilds exactly the derived tables that
 //      can be recomputed from their sources (repository counters,
-//      manifest_parents, pack_live) and nothing else.
+//      manifest_parents, pack_live, usage accounting) and nothing else.
 //   2. Every finding names the table, the key and what was expected.
 
 extension MetaStore {
@@ -89,17 +89,20 @@ extension MetaStore {
             for id in Set(live.keys).union(storedLive.keys).sorted() where live[id] != storedLive[id] {
                 bad("pack_live", "pack \(id): \(storedLive[id] ?? 0) live bytes recorded, \(live[id] ?? 0) indexed")
             }
+            // usage accounting (MetaStore+Usage invariant 1)
+            for problem in try usageDifferences(txn) { bad("usage", problem) }
             return findings
         }
     }
 
-    /// Rebuilds repository counters, manifest_parents and pack_live from
-    /// their sources (invariant 1), in one write transaction.
+    /// Rebuilds repository counters, manifest_parents, pack_live and usage
+    /// accounting from their sources (invariant 1), in one write transaction.
     func repairIndex() throws {
         try env.write { txn in
             try txn.removeAll(db.manifestParents)
             try buildParentsIndex(txn)
             try rebuildPackLive(txn)
+            try rebuildUsage(txn)
             var counts: [[UInt8]: [UInt64]] = [:]
             for (dbi, slot) in [(db.manifests, 0), (db.tags, 1), (db.links, 2)] {
                 try txn.scan(dbi, from: nil) { key, _ in

@@ -65,7 +65,9 @@ extension MetaStore {
                                   _ journal: inout [JournalRecord]) throws {
         let entry = ManifestEntry(createdAt: createdAt, mediaType: edges.mediaType, subject: edges.subject, references: references,
                                   unkeptAt: createdAt)
+        let wasMember = try isUsageMember(txn, repo, digest)
         try txn.put(db.manifests, MetaKey.repoDigest(repo, digest), entry.encode())
+        try usageMembership(txn, repo, digest, wasMember: wasMember)
         try adjustRepository(txn, repo, .manifests, by: 1)
         try retain(txn, digest)
         for r in references {
@@ -151,6 +153,7 @@ extension MetaStore {
             try txn.delete(db.referrers, MetaKey.referrer(repo, subject: subject, digest))
         }
         try txn.delete(db.manifests, mkey)
+        try usageMembership(txn, repo, digest, wasMember: true)
         try adjustRepository(txn, repo, .manifests, by: -1)
         try release(txn, digest, now: now)
         for r in entry.references {
@@ -215,6 +218,7 @@ extension MetaStore {
         } else {
             count += 1
         }
+        let wasMember = try isUsageMember(txn, repo, d)
         if count == 0 {
             try txn.delete(db.repoRefs, key)
         } else {
@@ -222,5 +226,6 @@ extension MetaStore {
             w.u64(count)
             try txn.put(db.repoRefs, key, w.bytes)
         }
+        try usageMembership(txn, repo, d, wasMember: wasMember)
     }
 }

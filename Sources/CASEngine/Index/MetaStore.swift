@@ -39,18 +39,20 @@ final class MetaStore: @unchecked Sendable {
     /// 2: adds `manifest_parents` and `pack_live` (built from the manifests
     /// and the blob index at the first writable open of a version-1
     /// environment).
-    static let schemaVersion: UInt32 = 2
+    static let schemaVersion: UInt32 = 3
 
     /// DBI handles of the named databases.
     struct Databases {
         let meta, blobs, repos, links, blobLinks, manifests, repoRefs, tags, manifestTags,
             tagHistory, referrers, review, reviewIndex, uploads, manifestParents, packLive: MDB_dbi
+        /// Usage accounting (schema 3; nil in a read-only open of an older one).
+        let blobRepos, repoUsage: MDB_dbi?
     }
 
     static let databaseNames = [
         "meta", "blobs", "repos", "links", "blob_links", "manifests", "repo_refs", "tags",
         "manifest_tags", "tag_history", "referrers", "review", "review_index", "uploads",
-        "manifest_parents", "pack_live",
+        "manifest_parents", "pack_live", "blob_repos", "repo_usage",
     ]
 
     let env: LMDBEnvironment
@@ -71,14 +73,14 @@ final class MetaStore: @unchecked Sendable {
         let env = try LMDBEnvironment(path: directory, mapSize: mapSize, maxMapSize: maxMapSize,
                                       maxDatabases: Self.databaseNames.count + 2, readOnly: readOnly)
         do {
-            let h = try env.openDatabases(Self.databaseNames)
+            let h = try env.openDatabases(Self.databaseNames, optional: ["blob_repos", "repo_usage"])
             db = Databases(
                 meta: h["meta"]!, blobs: h["blobs"]!, repos: h["repos"]!, links: h["links"]!,
                 blobLinks: h["blob_links"]!, manifests: h["manifests"]!, repoRefs: h["repo_refs"]!,
                 tags: h["tags"]!, manifestTags: h["manifest_tags"]!, tagHistory: h["tag_history"]!,
                 referrers: h["referrers"]!, review: h["review"]!, reviewIndex: h["review_index"]!,
                 uploads: h["uploads"]!, manifestParents: h["manifest_parents"]!,
-                packLive: h["pack_live"]!)
+                packLive: h["pack_live"]!, blobRepos: h["blob_repos"], repoUsage: h["repo_usage"])
             self.env = env
             try checkSchema()
         } catch {
@@ -96,17 +98,21 @@ final class MetaStore: @unchecked Sendable {
         if let stored {
             var r = ByteReader(stored, what: "schema version")
             let version = try r.u32()
-            if version == 1 && !env.readOnly {
+            if version < Self.schemaVersion && version >= 1 && !env.readOnly {
                 try env.write { txn in
-                    try buildParentsIndex(txn)
-                    try rebuildPackLive(txn)
+                    if version == 1 {
+                        try buildParentsIndex(txn)
+                        try rebuildPackLive(txn)
+                    }
+                    try rebuildUsage(txn)
                     try putSchemaVersion(txn)
                 }
                 return
             }
-            // A read-only open of version 1 reads everything but the parents
-            // index, which only the (writable) collector uses.
-            guard version == Self.schemaVersion || (version == 1 && env.readOnly) else {
+            // A read-only open of an older version reads everything but what
+            // it lacks: the parents index (version 1, used only by the
+            // writable collector) and usage accounting (versions 1-2).
+            guard version == Self.schemaVersion || (version >= 1 && version < Self.schemaVersion && env.readOnly) else {
                 throw StoreError(.unsupportedFormat, "metadata schema version \(version) (this build reads \(Self.schemaVersion))")
             }
             return

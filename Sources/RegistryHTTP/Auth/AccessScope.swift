@@ -35,7 +35,7 @@ public struct AccessScope: Sendable, Equatable, CustomStringConvertible {
         switch request.route {
         case .base:
             return []
-        case .catalog:
+        case .catalog, .registryUsage:
             return [.catalog]
         default:
             guard let name = request.route.repository else { return [] }

@@ -142,6 +142,10 @@ struct RegistryHandler: Sendable {
             return try await tagHistory(request, name: name, tag: tag)
         case (.tagRollback(let name, let tag), .POST):
             return try await rollbackTag(request, name: name, tag: tag)
+        case (.registryUsage, .GET):
+            return try await registryUsage(request)
+        case (.repositoryUsage(let name), .GET):
+            return try await repositoryUsage(request, name: name)
         default:
             throw RegistryError(.unsupported, "method \(method.rawValue) not allowed on this endpoint")
         }

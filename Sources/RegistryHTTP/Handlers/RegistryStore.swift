@@ -52,6 +52,9 @@ public protocol RegistryStore: Sendable {
     func tags(repository: String, after: String?, limit: Int?) throws -> [String]?
     func repositories(after: String?, limit: Int?) throws -> [String]
     func referrers(repository: String, subject: BlobDigest, artifactType: String?) throws -> [Referrer]
+    /// Deduplication-aware usage (kept incrementally by the engine).
+    func usage() throws -> RegistryUsage
+    func usage(repository: String) throws -> RepositoryUsage?
     /// A cheap read that throws when the store cannot serve (health checks).
     func healthProbe() throws
 }

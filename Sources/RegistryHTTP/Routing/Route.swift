@@ -29,6 +29,10 @@ public enum Route: Equatable, Sendable {
     case tagHistory(name: String, tag: String)
     /// `/v2/<name>/_berth/tags/<tag>/rollback`
     case tagRollback(name: String, tag: String)
+    /// `/v2/_berth/usage` (catalog rights)
+    case registryUsage
+    /// `/v2/<name>/_berth/usage`
+    case repositoryUsage(name: String)
 
     /// Low-cardinality label for metrics and logs.
     public var label: String {
@@ -44,16 +48,18 @@ public enum Route: Equatable, Sendable {
         case .tagPromote: return "berth_tags_promote"
         case .tagHistory: return "berth_tags_history"
         case .tagRollback: return "berth_tags_rollback"
+        case .registryUsage: return "berth_usage"
+        case .repositoryUsage: return "berth_repository_usage"
         }
     }
 
     /// The repository the request addresses, if any (auth scopes, logs).
     public var repository: String? {
         switch self {
-        case .base, .catalog: return nil
+        case .base, .catalog, .registryUsage: return nil
         case .tags(let n), .manifest(let n, _), .blob(let n, _), .uploads(let n),
              .upload(let n, _), .referrers(let n, _), .tagPromote(let n),
-             .tagHistory(let n, _), .tagRollback(let n, _):
+             .tagHistory(let n, _), .tagRollback(let n, _), .repositoryUsage(let n):
             return n
         }
     }

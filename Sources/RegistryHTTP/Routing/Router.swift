@@ -34,6 +34,7 @@ public enum Router {
         }
         let rest = path.dropFirst(4)
         if rest == "_catalog" || rest == "_catalog/" { return RouteMatch(route: .catalog, query: query_) }
+        if rest == "_berth/usage" { return RouteMatch(route: .registryUsage, query: query_) }
 
         let seg = rest.split(separator: "/", omittingEmptySubsequences: false)
         let n = seg.count
@@ -57,6 +58,9 @@ public enum Router {
             let tag = String(seg[n - 2])
             guard Tag.isValid(tag) else { throw RegistryError(.tagInvalid, "invalid tag", detail: tag) }
             route = seg[n - 1] == "history" ? { .tagHistory(name: $0, tag: tag) } : { .tagRollback(name: $0, tag: tag) }
+        } else if n >= 3, seg[n - 2] == "_berth", seg[n - 1] == "usage" {
+            nameEnd = n - 2
+            route = { .repositoryUsage(name: $0) }
         } else if n >= 3, seg[n - 2] == "tags", seg[n - 1] == "list" {
             nameEnd = n - 2
             route = { .tags(name: $0) }

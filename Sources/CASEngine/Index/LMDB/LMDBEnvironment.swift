@@ -73,8 +73,10 @@ final class LMDBEnvironment: @unchecked Sendable {
     var isClosed: Bool { closed }
 
     /// Opens (with MDB_CREATE unless read-only) the named databases in one
-    /// transaction; handles stay valid for the life of the environment.
-    func openDatabases(_ names: [String]) throws -> [String: MDB_dbi] {
+    /// transaction; handles stay valid for the life of the environment. A
+    /// read-only open leaves out the `optional` ones that do not exist (an
+    /// older schema's environment).
+    func openDatabases(_ names: [String], optional: Set<String> = []) throws -> [String: MDB_dbi] {
         var txn: OpaquePointer?
         try LMDB.check(mdb_txn_begin(env, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn), "mdb_txn_begin")
         var out: [String: MDB_dbi] = [:]
@@ -82,6 +84,7 @@ final class LMDBEnvironment: @unchecked Sendable {
             for name in names {
                 var dbi: MDB_dbi = 0
                 let rc = mdb_dbi_open(txn, name, readOnly ? 0 : UInt32(MDB_CREATE), &dbi)
+                if rc == MDB_NOTFOUND, optional.contains(name) { continue }
                 if rc == MDB_NOTFOUND {
                     throw StoreError(.unsupportedFormat, "metadata database '\(name)' missing (store never initialised?)")
                 }

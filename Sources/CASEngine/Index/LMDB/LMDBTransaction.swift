@@ -52,8 +52,10 @@ struct LMDBTransaction {
     }
 
     /// Deletes every key of the database (`mdb_drop`, keeping the database).
-    func removeAll(_ dbi: MDB_dbi) throws {
-        try LMDB.check(mdb_drop(txn, dbi, 0), "mdb_drop")
+    /// Empties the database; with `deleteDatabase` also removes it from the
+    /// environment (its handle is closed: tests of older schemas only).
+    func removeAll(_ dbi: MDB_dbi, deleteDatabase: Bool = false) throws {
+        try LMDB.check(mdb_drop(txn, dbi, deleteDatabase ? 1 : 0), "mdb_drop")
     }
 
     func count(_ dbi: MDB_dbi) throws -> Int {
