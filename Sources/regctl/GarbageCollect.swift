@@ -14,6 +14,11 @@
 //   blob eligible for deletion: <digest>
 //   <repo>: layer link eligible for deletion: <digest>
 //
+// With --retention (Berth's), `berth.retention` is applied first and each
+// tag or manifest it deletes (with --dry-run: would delete) is printed as
+// "retention: delete tag <repo>:<tag> (<digest>): <reason>" before the lines
+// above (the collection's dry-run figures do not include those deletions).
+//
 // --quiet prints none of it. What was actually removed (and Berth's pack
 // compaction after it) is logged on stderr through `log:` as distribution's
 // vacuum logs "Deleting blob: ...". Offline: it takes the storage root's
@@ -42,7 +47,8 @@ struct GarbageCollect: ParsableCommand {
     )
 
     /// The flags below in pflag's grammar (kept beside their declarations).
-    static let boolFlags = [PflagBool.Flag("dry-run", "d"), PflagBool.Flag("delete-untagged", "m"), PflagBool.Flag("quiet", "q")]
+    static let boolFlags = [PflagBool.Flag("dry-run", "d"), PflagBool.Flag("delete-untagged", "m"), PflagBool.Flag("quiet", "q"),
+                            PflagBool.Flag("retention", nil)]
 
     @Flag(name: [.short, .customLong("dry-run")], help: "Report what would be deleted; change nothing.")
     var dryRun = false
@@ -52,6 +58,9 @@ struct GarbageCollect: ParsableCommand {
 
     @Flag(name: .shortAndLong, help: "Print nothing on stdout (deletions are still logged).")
     var quiet = false
+
+    @Flag(help: "First apply berth.retention (with --dry-run: list what it would delete, and why).")
+    var retention = false
 
     @Argument(help: "Path to config.yml.")
     var config: String
@@ -66,6 +75,14 @@ struct GarbageCollect: ParsableCommand {
         let root = settings.storage.filesystem.rootDirectory
         let store = try openStore(root, options: ServerSettings.store(from: settings))
         defer { store.close() }
+        if retention {
+            let policies = ServerSettings.retention(from: settings)
+            guard !policies.isEmpty else { throw RegctlError("--retention: berth.retention.policies is empty in \(config)") }
+            for d in try store.applyRetention(policies, dryRun: dryRun) {
+                if !quiet { print("retention: \(d)") }
+                if !dryRun { logger.info("retention: \(d)") }
+            }
+        }
         let report = try store.garbageCollect(
             policy: GCPolicy(deleteUntagged: deleteUntagged, gracePeriod: 0, untaggedDelay: 0), dryRun: dryRun)
         if !quiet {

@@ -1,8 +1,8 @@
 // `regctl ls [REPO] [--json]` against a running Berth: the repositories, or
 // a repository's tags with digest, size (manifest, config and layers; an
 // index counts each child), platforms and when the tag was last pushed
-// (its history's newest entry). Pull times are not recorded yet: `pulled`
-// is null.
+// (its history's newest entry) and pulled by tag (null: never). Listing
+// does not count as pulling: it reads manifests by digest.
 
 import ArgumentParser
 import Foundation
@@ -33,13 +33,16 @@ struct Listing: ParsableCommand {
         }
         var rows: [[String: Any]] = []
         for tag in try Self.tags(client, repository) {
-            guard let (digest, manifest) = try Self.manifest(client, repository, tag) else { continue }
-            let (size, platforms) = try Self.describe(client, repository, manifest)
             let history = try client.send(.GET, "/v2/\(repository)/_berth/tags/\(tag)/history?n=1")
-            let newest = ((try? JSONSerialization.jsonObject(with: Data(history.body))) as? [String: Any])
-                .flatMap { ($0["history"] as? [[String: Any]])?.first }
+            let answer = (try? JSONSerialization.jsonObject(with: Data(history.body))) as? [String: Any]
+            let newest = (answer?["history"] as? [[String: Any]])?.first
+            // The tag's digest from its history, then the manifest by digest:
+            // listing is not a pull of the tag.
+            let current = newest.flatMap { $0["action"] as? String != "delete" ? $0["digest"] as? String : nil }
+            guard let (digest, manifest) = try Self.manifest(client, repository, current ?? tag) else { continue }
+            let (size, platforms) = try Self.describe(client, repository, manifest)
             rows.append(["tag": tag, "digest": digest, "mediaType": manifest.mediaType, "size": size, "platforms": platforms,
-                         "pushed": newest?["at"] ?? NSNull(), "pulled": NSNull()])
+                         "pushed": newest?["at"] ?? NSNull(), "pulled": answer?["pulled"] ?? NSNull()])
         }
         if connection.json {
             let data = try JSONSerialization.data(withJSONObject: ["repository": repository, "tags": rows], options: [.sortedKeys])

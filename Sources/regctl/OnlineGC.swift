@@ -1,5 +1,6 @@
 // The online garbage collector inside `regctl serve` (berth.gc): every
-// `interval`, work the review queue (Store.collectIncrementally), then compact
+// `interval`, write the pull times noted since the last pass, apply
+// `berth.retention` (or with `dryrun` log what it would delete), work the review queue (Store.collectIncrementally), then compact
 // shared packs it left mostly dead, and checkpoint the recovery journal once
 // its segment is large. No read-only mode, no downtime.
 
@@ -13,6 +14,9 @@ import ServiceLifecycle
 struct OnlineGC: Service {
     let store: Store
     let settings: RegistryConfiguration.Berth.GC
+    /// `berth.retention`: applied (or, dry, only logged) before each pass.
+    let retention: [RetentionPolicy]
+    let retentionDryRun: Bool
     let modes: ServerModes
     let logger: Logger
 
@@ -20,8 +24,12 @@ struct OnlineGC: Service {
         let policy = GCPolicy(deleteUntagged: settings.deleteUntagged,
                               gracePeriod: UInt64(settings.gracePeriod),
                               untaggedDelay: UInt64(settings.untaggedDelay))
+        let retention = self.retention, retentionDryRun = self.retentionDryRun
         await runPeriodically(every: settings.interval, skipWhile: modes, logger: logger, what: "garbage collection") { [store, logger] in
-            let (report, compaction) = try await NIOThreadPool.singleton.runIfActive {
+            let (report, compaction, retained) = try await NIOThreadPool.singleton.runIfActive {
+                // Pull times noted since the last pass (batched: MetaStore+Pulls).
+                try store.flushPulls()
+                let retained = retention.isEmpty ? [] : try store.applyRetention(retention, dryRun: retentionDryRun)
                 let report = try store.collectIncrementally(policy: policy)
                 try store.publishGauges(policy: policy)
                 // Compaction scans the index: only after this step freed
@@ -30,7 +38,10 @@ struct OnlineGC: Service {
                 let compaction = report.deletedBlobs.count > report.removedPacks
                     ? try store.compact(minDeadRatio: 0.5) : CompactionReport()
                 try store.checkpointJournalIfNeeded()
-                return (report, compaction)
+                return (report, compaction, retained)
+            }
+            for d in retained {
+                logger.notice(retentionDryRun ? "retention (dry run) would \(d)" : "retention: \(d)")
             }
             if !report.deletedBlobs.isEmpty || !report.deletedManifests.isEmpty || !compaction.packsRewritten.isEmpty {
                 logger.info("garbage collected", metadata: [

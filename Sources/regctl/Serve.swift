@@ -76,7 +76,8 @@ struct Serve: AsyncParsableCommand {
             services.append(UploadPurger(store: store, age: purging.age, interval: purging.interval,
                                          dryRun: purging.dryRun, modes: modes, logger: logger))
         }
-        services.append(OnlineGC(store: store, settings: settings.berth.gc, modes: modes, logger: logger))
+        services.append(OnlineGC(store: store, settings: settings.berth.gc, retention: ServerSettings.retention(from: settings),
+                                  retentionDryRun: settings.berth.retention.dryRun, modes: modes, logger: logger))
         logger.info("serving", metadata: [
             "addr": "\(serverConfig.host):\(serverConfig.port)",
             "root": "\(settings.storage.filesystem.rootDirectory)",

@@ -57,6 +57,24 @@ enum ServerSettings {
         return s
     }
 
+    /// `berth.retention.policies` as the engine's policies (globs matched
+    /// as in access rules).
+    static func retention(from c: RegistryConfiguration) -> [RetentionPolicy] {
+        c.berth.retention.policies.enumerated().map { i, p in
+            let repositories = p.repositories
+            let rules = p.keepTags.enumerated().map { j, k in
+                let patterns = k.patterns
+                return RetentionKeepRule(
+                    name: "keeptags[\(j)]", matches: { tag in patterns.isEmpty || patterns.contains { Glob.matches($0, tag) } },
+                    mostRecentlyPushedCount: k.mostRecentlyPushedCount, mostRecentlyPulledCount: k.mostRecentlyPulledCount,
+                    pushedWithin: k.pushedWithin.map { UInt64($0) }, pulledWithin: k.pulledWithin.map { UInt64($0) })
+            }
+            return RetentionPolicy(name: "berth.retention.policies[\(i)]",
+                                   matches: { repo in repositories.contains { Glob.matches($0, repo) } },
+                                   keepTags: rules, deleteUntagged: p.deleteUntagged, untaggedDelay: UInt64(p.untaggedDelay))
+        }
+    }
+
     /// `validation.disabled` turns the allow/deny lists off (distribution).
     static func manifestURLs(_ v: RegistryConfiguration.Validation) throws -> ManifestURLPolicy {
         if v.disabled { return .disabled }

@@ -78,6 +78,47 @@ import Testing
         #expect(berth.limits.maxUploadSize == 10_737_418_240)
     }
 
+    @Test func retentionPolicies() throws {
+        let yaml = """
+            version: 0.1
+            berth:
+              retention:
+                dryrun: true
+                policies:
+                  - repositories: ["infra/*", base]
+                    deleteuntagged: true
+                    untaggeddelay: 48h
+                    keeptags:
+                      - patterns: ["v2.*"]
+                        mostrecentlypushedcount: 5
+                        mostrecentlypulledcount: 3
+                        pushedwithin: 168h
+                        pulledwithin: 720h
+                      - patterns: [latest]
+                  - repositories: ["**"]
+            """
+        let r = try RegistryConfiguration.parse(yaml: yaml, environment: [:]).berth.retention
+        #expect(r.dryRun && r.policies.count == 2)
+        #expect(r.policies[0].repositories == ["infra/*", "base"] && r.policies[0].deleteUntagged && r.policies[0].untaggedDelay == 48 * 3600)
+        let k = r.policies[0].keepTags[0]
+        #expect(k.patterns == ["v2.*"] && k.mostRecentlyPushedCount == 5 && k.mostRecentlyPulledCount == 3)
+        #expect(k.pushedWithin == 168 * 3600 && k.pulledWithin == 720 * 3600)
+        #expect(r.policies[0].keepTags[1].patterns == ["latest"] && r.policies[0].keepTags[1].mostRecentlyPushedCount == nil)
+        #expect(r.policies[1].keepTags.isEmpty && !r.policies[1].deleteUntagged && r.policies[1].untaggedDelay == 86_400)
+        #expect(RegistryConfiguration.defaults.berth.retention.policies.isEmpty)
+        for (bad, key) in [
+            ("policies:\n  - deleteuntagged: true\n", "berth.retention.policies[0].repositories"),
+            ("policies:\n  - repositories: [a]\n    keeptags:\n      - mostrecentlypushedcount: -1\n",
+             "berth.retention.policies[0].keeptags[0].mostrecentlypushedcount"),
+            ("policies:\n  - repositories: [a]\n    keeptags:\n      - newest: 3\n", "berth.retention.policies[0].keeptags[0].newest"),
+            ("policies: all\n", "berth.retention.policies"),
+            ("delay: 1h\n", "berth.retention.delay"),
+        ] {
+            let text = "version: 0.1\nberth:\n  retention:\n" + bad.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n") + "\n"
+            #expect { try RegistryConfiguration.parse(yaml: text, environment: [:]) } throws: { error in "\(error)".contains(key) }
+        }
+    }
+
     @Test func tagHistoryPolicy() throws {
         let yaml = "version: 0.1\nberth:\n  tags:\n    history:\n      maxentries: 50\n      maxage: 720h\n      protect: 168h\n"
         let history = try RegistryConfiguration.parse(yaml: yaml, environment: [:]).berth.tags.history

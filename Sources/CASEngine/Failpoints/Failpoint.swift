@@ -42,6 +42,8 @@ public enum Failpoint {
         case gcBlobAfterDecision = "gc.blob.after-decision"
         /// Collector: an untagged manifest was chosen for deletion.
         case gcManifestAfterDecision = "gc.manifest.after-decision"
+        /// Retention: the plan is made; its deletions (each re-checked) follow.
+        case retentionAfterPlan = "retention.after-plan"
         /// Compactor / collector: the index no longer names the pack; unlink next.
         case packBeforeUnlink = "pack.before-unlink"
         /// Pack layer: bytes written to a shared pack, fdatasync next.

@@ -145,6 +145,7 @@ extension MetaStore {
         try txn.scanPrefix(db.manifestTags, mkey) { tag, _ in tags.append(tag); return true }
         for tag in tags {
             try txn.delete(db.tags, MetaKey.repoTag(repo, tag))
+            try forgetPull(txn, repo, tag)
             try txn.delete(db.manifestTags, MetaKey.manifestTag(repo, digest, tag))
             try adjustRepository(txn, repo, .tags, by: -1)
             try appendHistory(txn, repo, tag, TagChange(.delete, by: by), digest, now: now)

@@ -81,6 +81,7 @@ extension MetaStore {
         var r = ByteReader(v, what: "tag")
         let old = try r.digest()
         try txn.delete(db.tags, key)
+        try forgetPull(txn, repo, t)
         try adjustRepository(txn, repo, .tags, by: -1)
         try untag(txn, repo, t, old, now: now)
         try appendHistory(txn, repo, t, TagChange(.delete, by: by), old, now: now)

@@ -47,12 +47,14 @@ final class MetaStore: @unchecked Sendable {
             tagHistory, referrers, review, reviewIndex, uploads, manifestParents, packLive: MDB_dbi
         /// Usage accounting (schema 3; nil in a read-only open of an older one).
         let blobRepos, repoUsage: MDB_dbi?
+        /// Last pull per tag (nil in a read-only open of a store without it).
+        let tagPulls: MDB_dbi?
     }
 
     static let databaseNames = [
         "meta", "blobs", "repos", "links", "blob_links", "manifests", "repo_refs", "tags",
         "manifest_tags", "tag_history", "referrers", "review", "review_index", "uploads",
-        "manifest_parents", "pack_live", "blob_repos", "repo_usage",
+        "manifest_parents", "pack_live", "blob_repos", "repo_usage", "tag_pulls",
     ]
 
     let env: LMDBEnvironment
@@ -62,6 +64,8 @@ final class MetaStore: @unchecked Sendable {
     let journal: RecoveryJournal?
     /// `berth.tags.history` (MetaStore+History); replaced on reload.
     let historyPolicy = Mutex(TagHistoryPolicy())
+    /// Pulls not yet written (`repo ‖ 0x00 ‖ tag` → unix s), MetaStore+Pulls.
+    let pendingPulls = Mutex<[[UInt8]: UInt64]>([:])
 
     /// Opens (creating unless `readOnly`) the environment in `directory`.
     /// `.unsupportedFormat` if the stored schema version is unknown.
@@ -73,14 +77,14 @@ final class MetaStore: @unchecked Sendable {
         let env = try LMDBEnvironment(path: directory, mapSize: mapSize, maxMapSize: maxMapSize,
                                       maxDatabases: Self.databaseNames.count + 2, readOnly: readOnly)
         do {
-            let h = try env.openDatabases(Self.databaseNames, optional: ["blob_repos", "repo_usage"])
+            let h = try env.openDatabases(Self.databaseNames, optional: ["blob_repos", "repo_usage", "tag_pulls"])
             db = Databases(
                 meta: h["meta"]!, blobs: h["blobs"]!, repos: h["repos"]!, links: h["links"]!,
                 blobLinks: h["blob_links"]!, manifests: h["manifests"]!, repoRefs: h["repo_refs"]!,
                 tags: h["tags"]!, manifestTags: h["manifest_tags"]!, tagHistory: h["tag_history"]!,
                 referrers: h["referrers"]!, review: h["review"]!, reviewIndex: h["review_index"]!,
                 uploads: h["uploads"]!, manifestParents: h["manifest_parents"]!,
-                packLive: h["pack_live"]!, blobRepos: h["blob_repos"], repoUsage: h["repo_usage"])
+                packLive: h["pack_live"]!, blobRepos: h["blob_repos"], repoUsage: h["repo_usage"], tagPulls: h["tag_pulls"])
             self.env = env
             try checkSchema()
         } catch {

@@ -88,6 +88,8 @@ public final class Store: Sendable {
             return l
         }
         guard box != nil else { return }
+        // Pull times noted since the last flush (advisory: a failure loses only them).
+        if !options.readOnly { _ = try? meta.flushPulls() }
         sessions.closeAll()
         journal?.close()
         meta.close()

@@ -10,6 +10,36 @@ extension RegistryConfiguration {
         public var limits = Limits()
         public var metadata = Metadata()
         public var tags = Tags()
+        public var retention = Retention()
+
+        /// `berth.retention`, modelled on zot's: per repository the first
+        /// policy whose `repositories` globs match applies.
+        public struct Retention: Sendable, Equatable {
+            /// Log what the online collector would delete; delete nothing.
+            public var dryRun = false
+            public var policies: [Policy] = []
+            public init() {}
+
+            public struct Policy: Sendable, Equatable {
+                public var repositories: [String]
+                public var deleteUntagged = false
+                /// Seconds a manifest stays untagged before the policy deletes it (24h).
+                public var untaggedDelay: TimeInterval = 86_400
+                /// Empty: every tag is kept.
+                public var keepTags: [KeepTags] = []
+                public init(repositories: [String]) { self.repositories = repositories }
+            }
+
+            public struct KeepTags: Sendable, Equatable {
+                /// Tag globs (`*`, `?`); empty matches every tag.
+                public var patterns: [String] = []
+                public var mostRecentlyPushedCount: Int?
+                public var mostRecentlyPulledCount: Int?
+                public var pushedWithin: TimeInterval?
+                public var pulledWithin: TimeInterval?
+                public init() {}
+            }
+        }
 
         /// `berth.tags`: tags as a release tool.
         public struct Tags: Sendable, Equatable {
@@ -117,24 +147,17 @@ extension RegistryConfiguration.Berth {
         }
         try metaReader.finish()
         let tagsReader = try reader.section("tags")
-        if let entry = tagsReader.entry("immutable") {
-            guard case .sequence(let items) = entry.value else {
-                throw ConfigurationError.wrongType(tagsReader.keyPath("immutable"),
-                                                   expected: "a list of {repository, tags}", origin: entry.origin)
+        for rule in try Self.list(tagsReader, "immutable", "a list of {repository, tags}") {
+            guard let repository = try rule.string("repository"), !repository.isEmpty else {
+                throw ConfigurationError.invalid(rule.keyPath("repository"), "is required in every immutable-tag rule",
+                                                 origin: rule.origin)
             }
-            for (index, item) in items.enumerated() {
-                let rule = try SectionReader(path: tagsReader.keyPath("immutable") + "[\(index)]", node: item, origin: entry.origin)
-                guard let repository = try rule.string("repository"), !repository.isEmpty else {
-                    throw ConfigurationError.invalid(rule.keyPath("repository"), "is required in every immutable-tag rule",
-                                                     origin: rule.origin)
-                }
-                let patterns = try rule.stringList("tags") ?? []
-                guard !patterns.isEmpty, !patterns.contains("") else {
-                    throw ConfigurationError.invalid(rule.keyPath("tags"), "names at least one tag pattern", origin: rule.origin)
-                }
-                try rule.finish()
-                tags.immutable.append(ImmutableRule(repository: repository, tags: patterns))
+            let patterns = try rule.stringList("tags") ?? []
+            guard !patterns.isEmpty, !patterns.contains("") else {
+                throw ConfigurationError.invalid(rule.keyPath("tags"), "names at least one tag pattern", origin: rule.origin)
             }
+            try rule.finish()
+            tags.immutable.append(ImmutableRule(repository: repository, tags: patterns))
         }
         let historyReader = try tagsReader.section("history")
         tags.history.maxEntries = try Self.positive(historyReader, "maxentries")
@@ -142,7 +165,46 @@ extension RegistryConfiguration.Berth {
         tags.history.protect = try Self.duration(historyReader, "protect") ?? 0
         try historyReader.finish()
         try tagsReader.finish()
+        retention = try Self.retention(try reader.section("retention"))
         try reader.finish()
+    }
+
+    private static func retention(_ reader: SectionReader) throws -> Retention {
+        var r = Retention()
+        r.dryRun = try reader.bool("dryrun") ?? false
+        for p in try Self.list(reader, "policies", "a list of {repositories, deleteuntagged, untaggeddelay, keeptags}") {
+            guard let repositories = try p.stringList("repositories"), !repositories.isEmpty, !repositories.contains("") else {
+                throw ConfigurationError.invalid(p.keyPath("repositories"), "names at least one repository glob", origin: p.origin)
+            }
+            var policy = Retention.Policy(repositories: repositories)
+            policy.deleteUntagged = try p.bool("deleteuntagged") ?? false
+            policy.untaggedDelay = try Self.duration(p, "untaggeddelay") ?? policy.untaggedDelay
+            for k in try Self.list(p, "keeptags", "a list of {patterns, mostrecentlypushedcount, …}") {
+                var keep = Retention.KeepTags()
+                keep.patterns = try k.stringList("patterns") ?? []
+                keep.mostRecentlyPushedCount = try Self.nonNegative(k, "mostrecentlypushedcount")
+                keep.mostRecentlyPulledCount = try Self.nonNegative(k, "mostrecentlypulledcount")
+                keep.pushedWithin = try Self.duration(k, "pushedwithin")
+                keep.pulledWithin = try Self.duration(k, "pulledwithin")
+                try k.finish()
+                policy.keepTags.append(keep)
+            }
+            try p.finish()
+            r.policies.append(policy)
+        }
+        try reader.finish()
+        return r
+    }
+
+    /// The items of a list of mappings under `key` (none when absent).
+    private static func list(_ reader: SectionReader, _ key: String, _ expected: String) throws -> [SectionReader] {
+        guard let entry = reader.entry(key) else { return [] }
+        guard case .sequence(let items) = entry.value else {
+            throw ConfigurationError.wrongType(reader.keyPath(key), expected: expected, origin: entry.origin)
+        }
+        return try items.enumerated().map { index, item in
+            try SectionReader(path: reader.keyPath(key) + "[\(index)]", node: item, origin: entry.origin)
+        }
     }
 
     private static func duration(_ reader: SectionReader, _ key: String) throws -> TimeInterval? {

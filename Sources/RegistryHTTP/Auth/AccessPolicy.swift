@@ -50,8 +50,8 @@ struct AccessPolicy: Sendable {
 
 /// Repository-name globs: `*` matches within one path component, `**` across
 /// components (including none), `?` one character other than `/`.
-enum Glob {
-    static func matches(_ pattern: String, _ name: String) -> Bool {
+public enum Glob {
+    public static func matches(_ pattern: String, _ name: String) -> Bool {
         match(Array(pattern.utf8)[...], Array(name.utf8)[...])
     }
 

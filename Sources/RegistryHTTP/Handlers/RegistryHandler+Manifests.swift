@@ -19,6 +19,7 @@ extension RegistryHandler {
         switch ref {
         case .tag(let tag):
             stored = try await ioRead { try store.manifest(repository: name, tag: tag) }
+            if stored != nil { store.recordPull(repository: name, tag: tag) }
         case .digest(let digest):
             let d = try blobDigest(digest.description)
             stored = try await ioRead { try store.manifest(repository: name, digest: d) }

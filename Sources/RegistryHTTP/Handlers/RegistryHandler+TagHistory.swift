@@ -2,7 +2,7 @@
 // `POST /v2/<name>/_berth/tags/<tag>/rollback` — Berth's tag extension
 // (docs/EXTENSIONS.md).
 //
-//   history  200 {"tag": t, "history": [{"digest", "at" (RFC 3339), "by" (user or null),
+//   history  200 {"tag": t, "pulled": RFC 3339 of the last pull by tag or null, "history": [{"digest", "at" (RFC 3339), "by" (user or null),
 //                 "action" (push|promote|rollback|delete), "sequence"}]}, newest first;
 //            `n` bounds the page, `last` is the sequence of the previous page's last
 //            entry, and `Link: <…?n=N&last=S>; rel="next"` is sent when more exist.
@@ -30,9 +30,11 @@ extension RegistryHandler {
         let before: UInt64? = raw.isEmpty ? nil : UInt64(raw)
         if !raw.isEmpty && before == nil { throw RegistryError(.paginationNumberInvalid, detail: "last=\(raw)") }
         let store = self.store
-        guard var entries = try await ioRead({
-            try store.tagHistory(repository: name, tag: tag, before: before, limit: n.map { $0 + 1 })
-        }) else {
+        let (page, pulled) = try await ioRead {
+            (try store.tagHistory(repository: name, tag: tag, before: before, limit: n.map { $0 + 1 }),
+             try store.lastPulled(repository: name, tag: tag))
+        }
+        guard var entries = page else {
             throw RegistryError(.manifestUnknown, "tag has no history", detail: "\(name):\(tag)")
         }
         var headers = HTTPHeaders()
@@ -45,7 +47,7 @@ extension RegistryHandler {
         }
         var json = "{\"tag\":"
         JSONText.appendString(tag, to: &json)
-        json += ",\"history\":["
+        json += ",\"pulled\":" + (pulled.map { "\"\(Self.rfc3339($0))\"" } ?? "null") + ",\"history\":["
         for (i, e) in entries.enumerated() {
             if i > 0 { json += "," }
             json += "{\"digest\":\"\(e.digest)\",\"at\":\"\(Self.rfc3339(e.at))\",\"by\":"

@@ -52,6 +52,9 @@ public protocol RegistryStore: Sendable {
     func tags(repository: String, after: String?, limit: Int?) throws -> [String]?
     func repositories(after: String?, limit: Int?) throws -> [String]
     func referrers(repository: String, subject: BlobDigest, artifactType: String?) throws -> [Referrer]
+    /// Notes a pull by tag (batched; never a write on the request path).
+    func recordPull(repository: String, tag: String)
+    func lastPulled(repository: String, tag: String) throws -> UInt64?
     /// Deduplication-aware usage (kept incrementally by the engine).
     func usage() throws -> RegistryUsage
     func usage(repository: String) throws -> RepositoryUsage?
