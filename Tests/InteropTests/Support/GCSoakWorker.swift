@@ -3,7 +3,7 @@ import Foundation
 
 /// One client of the GC concurrency soak: a seeded mix of the bug report's
 /// flows (shared-layer pushes with HEAD-first dedupe, mounts, re-pointed tags,
-/// beta -> latest -> archive promotion and rollback, indexes, referrers, tag
+/// beta -> latest -> archive promotion (Berth's extension, compare-and-swap) and rollback, indexes, referrers, tag
 /// and manifest deletes), in its own tags of shared repositories, checking
 /// every closure it was acknowledged at checkpoints.
 ///
@@ -114,10 +114,30 @@ final class GCSoakWorker: @unchecked Sendable {
         }
     }
 
+    /// Berth's promotion extension, compare-and-swap on what the model
+    /// says (this client's tags are its own: a 409 is a lost update).
     private func promote(_ repo: String) throws {
-        session.note("promote beta -> latest -> archive in \(repo)")
-        try copyTag("latest", to: "archive", in: repo)
-        try copyTag("beta", to: "latest", in: repo)
+        let chain = ["beta", "latest", "archive"].map(tag)
+        guard let beta = model.tags[repo]?[chain[0]] else { return }
+        var expect = [chain[0]: beta]
+        if let latest = model.tags[repo]?[chain[1]] { expect[chain[1]] = latest }
+        let body = try JSONSerialization.data(withJSONObject: ["chain": chain, "expect": expect], options: [.sortedKeys])
+        let r = try session.request("POST", "/v2/\(repo)/_berth/tags/promote", headers: [("Content-Type", "application/json")],
+                                    body: Array(body))
+        session.note("promote beta -> latest -> archive in \(repo): \(r.status)")
+        guard r.status == 200 else {
+            session.violation("promotion in \(repo) with expect \(expect) answered \(r.status): \(String(decoding: r.body.prefix(300), as: UTF8.self))")
+            return
+        }
+        let tags = ((try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any])?["tags"] as? [String: String] ?? [:]
+        for t in chain {
+            guard let d = tags[t] else { continue }
+            guard let e = model.entry(repo, d) else {
+                session.violation("promotion in \(repo) named \(d) for \(t), which this client never pushed")
+                continue
+            }
+            model.acknowledged(e.manifest, in: repo, tag: t)
+        }
     }
 
     private func rollback(_ repo: String) throws {
