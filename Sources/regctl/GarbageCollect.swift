@@ -21,9 +21,12 @@
 //
 // --quiet prints none of it. What was actually removed (and Berth's pack
 // compaction after it) is logged on stderr through `log:` as distribution's
-// vacuum logs "Deleting blob: ...". Offline: it takes the storage root's
-// lock, so the server must be stopped (the online collector in `regctl serve`
-// needs no downtime: see berth.gc in the configuration).
+// vacuum logs "Deleting blob: ...". It takes the storage root's lock; when a
+// `regctl serve` holds it, the pass is handed to that server over its
+// control socket (ControlSocket.swift) and runs there beside live traffic
+// with the server's grace period and untagged delay — the seed's `docker
+// exec registry garbage-collect` on a running container. (The online
+// collector in `regctl serve` needs no such call: see berth.gc.)
 
 import ArgumentParser
 import CASEngine
@@ -73,22 +76,42 @@ struct GarbageCollect: ParsableCommand {
         LogSetup.bootstrap(settings.log)
         let logger = Logger(label: "berth.gc")
         let root = settings.storage.filesystem.rootDirectory
-        let store = try openStore(root, options: ServerSettings.store(from: settings))
+        let store: Store
+        do {
+            store = try Store.open(at: root, options: ServerSettings.store(from: settings))
+        } catch let error as StoreError where error.code == .locked {
+            // A running `regctl serve` holds the root: hand the pass to it
+            // (ControlSocket.swift), as `docker exec registry garbage-collect` expects.
+            let request = ControlRequest(dryRun: dryRun, deleteUntagged: deleteUntagged, retention: retention, quiet: quiet)
+            if let status = try ControlClient.handOver(root: root, request) {
+                if status != 0 { throw ExitCode(status) }
+                return
+            }
+            throw RegctlError("storage at \(root) is in use by a running registry; stop it first (online GC runs inside `regctl serve`)")
+        } catch let error as StoreError {
+            throw RegctlError("storage at \(root): \(error.message)")
+        }
         defer { store.close() }
+        try Self.pass(store: store, settings: settings, policy: GCPolicy(deleteUntagged: deleteUntagged, gracePeriod: 0, untaggedDelay: 0),
+                      dryRun: dryRun, retention: retention, quiet: quiet, logger: logger) { print($0) }
+    }
+
+    /// One pass: retention (when asked), mark and sweep, compaction;
+    /// distribution's lines to `out`. Offline with grace 0; a running server
+    /// (ControlSocket) passes its own grace period and untagged delay.
+    static func pass(store: Store, settings: RegistryConfiguration, policy: GCPolicy, dryRun: Bool, retention: Bool, quiet: Bool,
+                     logger: Logger, out: (String) -> Void) throws {
         if retention {
             let policies = ServerSettings.retention(from: settings)
-            guard !policies.isEmpty else { throw RegctlError("--retention: berth.retention.policies is empty in \(config)") }
+            guard !policies.isEmpty else { throw RegctlError("--retention: berth.retention.policies is empty in the configuration") }
             for d in try store.applyRetention(policies, dryRun: dryRun) {
-                if !quiet { print("retention: \(d)") }
+                if !quiet { out("retention: \(d)") }
                 if !dryRun { logger.info("retention: \(d)") }
             }
         }
-        let report = try store.garbageCollect(
-            policy: GCPolicy(deleteUntagged: deleteUntagged, gracePeriod: 0, untaggedDelay: 0), dryRun: dryRun)
+        let report = try store.garbageCollect(policy: policy, dryRun: dryRun)
         if !quiet {
-            for line in try Self.lines(report, tags: { try store.tags(repository: $0, after: nil, limit: nil) ?? [] }) {
-                print(line)
-            }
+            for line in try Self.lines(report, tags: { try store.tags(repository: $0, after: nil, limit: nil) ?? [] }) { out(line) }
         }
         guard !dryRun else { return }
         for m in report.deletedManifests { logger.info("deleting manifest: \(m.repository)@\(m.digest)") }

@@ -78,6 +78,7 @@ struct Serve: AsyncParsableCommand {
         }
         services.append(OnlineGC(store: store, settings: settings.berth.gc, retention: ServerSettings.retention(from: settings),
                                   retentionDryRun: settings.berth.retention.dryRun, modes: modes, logger: logger))
+        services.append(ControlSocketService(store: store, settings: settings, logger: logger))
         logger.info("serving", metadata: [
             "addr": "\(serverConfig.host):\(serverConfig.port)",
             "root": "\(settings.storage.filesystem.rootDirectory)",

@@ -58,9 +58,13 @@ public struct GCPolicy: Sendable {
 }
 
 extension Store {
-    /// Offline full mark and sweep (regctl garbage-collect): marks every
-    /// manifest kept by invariant 2, deletes the rest when `deleteUntagged`,
-    /// then deletes every blob at refcount 0 zeroed before `now - gracePeriod`.
+    /// Full mark and sweep (regctl garbage-collect): marks every manifest
+    /// kept by invariant 2 — or unkept for less than `untaggedDelay` — deletes
+    /// the rest when `deleteUntagged`, then deletes every blob at refcount 0
+    /// zeroed before `now - gracePeriod`. Offline both are 0; a pass handed
+    /// to a running server uses the server's, so that nothing a client is
+    /// still building on (a fresh upload, an index child pushed by digest)
+    /// goes, as with the online collector.
     public func garbageCollect(policy: GCPolicy, dryRun: Bool) throws -> GCReport {
         try checkOpen()
         if !dryRun { try checkWritable() }
@@ -68,11 +72,14 @@ extension Store {
         // Refcount decrements the manifest deletions will cause (for dry runs
         // and for the sweep's projection).
         var released: [BlobDigest: UInt64] = [:]
+        let recentCutoff = now >= policy.untaggedDelay ? now - policy.untaggedDelay : 0
         var marked = Set<BlobDigest>()
         for repository in try meta.allRepositories() {
             report.repositories.append(repository)
             let summaries = try meta.manifestSummaries(repository: repository, now: now)
-            let keep = policy.deleteUntagged ? Self.keptManifests(summaries) : Set(summaries.map(\.digest))
+            // Untagged for less than the untagged delay counts as kept (0
+            // offline; the server's delay for a pass handed to it).
+            let keep = policy.deleteUntagged ? Self.keptManifests(summaries, unkeptSince: recentCutoff) : Set(summaries.map(\.digest))
             for s in summaries {
                 let ref = GCReport.ManifestRef(repository: repository, digest: s.digest)
                 if keep.contains(s.digest) {
@@ -92,7 +99,7 @@ extension Store {
             // Each delete re-checks, in its transaction, that the manifest is
             // still not kept (MetaStore+Keep invariant 3).
             report.deletedManifests = try report.deletedManifests.filter { m in
-                try meta.deleteUntaggedManifest(repository: m.repository, digest: m.digest, now: now, requeueAt: now)
+                try meta.deleteUntaggedManifest(repository: m.repository, digest: m.digest, now: now, requeueAt: recentCutoff)
             }
         }
         let cutoff = now >= policy.gracePeriod ? now - policy.gracePeriod : 0
@@ -121,12 +128,12 @@ extension Store {
     }
 
     /// Invariant 2 over one repository's manifests.
-    static func keptManifests(_ summaries: [MetaStore.ManifestSummary]) -> Set<BlobDigest> {
+    static func keptManifests(_ summaries: [MetaStore.ManifestSummary], unkeptSince: UInt64 = .max) -> Set<BlobDigest> {
         let byDigest = Dictionary(summaries.map { ($0.digest, $0) }, uniquingKeysWith: { a, _ in a })
         var referrersOf: [BlobDigest: [BlobDigest]] = [:]
         for s in summaries { if let subject = s.subject { referrersOf[subject, default: []].append(s.digest) } }
         var keep = Set<BlobDigest>()
-        var work = summaries.filter { $0.tagged || $0.protected }.map(\.digest)
+        var work = summaries.filter { $0.tagged || $0.protected || $0.unkeptAt > unkeptSince }.map(\.digest)
         while let m = work.popLast() {
             guard keep.insert(m).inserted else { continue }
             // Children of an index that are manifests of this repository.

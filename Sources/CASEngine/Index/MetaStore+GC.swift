@@ -14,6 +14,8 @@ extension MetaStore {
         let tagged: Bool
         /// Protected by tag history (MetaStore+History invariant 3) at `now`.
         var protected = false
+        /// When it last became unkept (MetaStore+Keep invariant 4).
+        var unkeptAt: UInt64 = 0
     }
 
     /// `now`: when given, `protected` is evaluated at that time.
@@ -31,7 +33,8 @@ extension MetaStore {
                     return false
                 }
                 out.append(ManifestSummary(digest: d, references: entry.references, subject: entry.subject, tagged: tagged,
-                                           protected: try !tagged && isProtected(txn, repo, d, entry, protection)))
+                                           protected: try !tagged && isProtected(txn, repo, d, entry, protection),
+                                           unkeptAt: entry.unkeptAt))
                 return true
             }
             return out
