@@ -62,10 +62,8 @@ struct RetentionCommandTests {
     @Test func serveAppliesThePolicyOnline() throws {
         let f = try StoreFixture()
         try populate(f)
-        let port = try TagCommandTests.freePort()
-        let server = try Regctl.Child(["serve", f.config], environment: ["REGISTRY_HTTP_ADDR": "127.0.0.1:\(port)"])
+        let (server, url) = try Regctl.serve(f.config)
         defer { _ = server.stop() }
-        let url = "http://127.0.0.1:\(port)"
         // Wait (bounded) until a pass has run: the stray tag is gone.
         let deadline = Date().addingTimeInterval(30)
         var tags: [String] = []

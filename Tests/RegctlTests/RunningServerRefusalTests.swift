@@ -13,15 +13,7 @@ import Testing
 struct RunningServerRefusalTests {
     /// Starts `regctl serve` on the fixture's root and waits for its "serving" log line.
     func serve(_ f: StoreFixture, environment: [String: String] = [:]) throws -> Regctl.Child {
-        let server = try Regctl.Child(["serve", f.config], environment: ["REGISTRY_HTTP_ADDR": "127.0.0.1:0"].merging(environment) { $1 })
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
-            if server.stderr.contains("serving") { return server }
-            if !server.process.isRunning { break }
-            usleep(50_000)
-        }
-        let r = server.stop()
-        throw Regctl.NotFound(description: "regctl serve did not start\n\(r)")
+        try Regctl.serve(f.config, environment: environment).server
     }
 
     @Test func offlineCommandsRefuseAServedRoot() throws {

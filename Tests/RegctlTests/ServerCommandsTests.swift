@@ -36,13 +36,8 @@ struct ServerCommandsTests {
         let ((app, appSizes), (tool, toolSizes)) = try f.with { s in
             (try Self.image(s, "app", "a", base: base, tags: ["latest", "v1"]), try Self.image(s, "team/tool", "t", base: base, tags: ["stable"]))
         }
-        let port = try TagCommandTests.freePort()
-        let server = try Regctl.Child(["serve", f.config], environment: ["REGISTRY_HTTP_ADDR": "127.0.0.1:\(port)",
-                                                                          "REGISTRY_STORAGE_DELETE_ENABLED": "true"])
+        let (server, url) = try Regctl.serve(f.config, environment: ["REGISTRY_STORAGE_DELETE_ENABLED": "true"])
         defer { _ = server.stop() }
-        let deadline = Date().addingTimeInterval(30)
-        while !server.stderr.contains("serving"), server.process.isRunning, Date() < deadline { usleep(50_000) }
-        let url = "http://127.0.0.1:\(port)"
 
         let du = try Regctl.run(["du", "--json", "--url", url])
         #expect(du.status == 0, "\(du)")

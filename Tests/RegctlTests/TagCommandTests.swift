@@ -8,25 +8,6 @@ import Testing
 
 @Suite("regctl tag", .serialized, .timeLimit(.minutes(2)))
 struct TagCommandTests {
-    /// A loopback port nothing listens on right now.
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p -> Int32 in
-                guard bind(fd, p, len) == 0 else { return -1 }
-                return getsockname(fd, p, &len)
-            }
-        }
-        guard bound == 0 else { throw Regctl.NotFound(description: "no free port") }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
-
     @Test func promoteMovesTheChainAndExpectGuardsIt() throws {
         let f = try StoreFixture()
         let (a, b, c) = try f.with { (s: Store) throws -> (BlobDigest, BlobDigest, BlobDigest) in
@@ -34,12 +15,8 @@ struct TagCommandTests {
              try StoreFixture.manifest(s, "b", refs: [], tags: ["latest"]),
              try StoreFixture.manifest(s, "c", refs: [], tags: ["beta"]))
         }
-        let port = try Self.freePort()
-        let server = try Regctl.Child(["serve", f.config], environment: ["REGISTRY_HTTP_ADDR": "127.0.0.1:\(port)"])
+        let (server, url) = try Regctl.serve(f.config)
         defer { _ = server.stop() }
-        let deadline = Date().addingTimeInterval(30)
-        while !server.stderr.contains("serving"), server.process.isRunning, Date() < deadline { usleep(50_000) }
-        let url = "http://127.0.0.1:\(port)"
 
         let refused = try Regctl.run(["tag", "promote", "app", "beta", "latest", "archive", "--expect", "latest=\(a)", "--url", url])
         #expect(refused.status == 1, "\(refused)")
@@ -65,12 +42,8 @@ extension TagCommandTests {
             (try StoreFixture.manifest(s, "a", refs: [], tags: ["latest"]),
              try StoreFixture.manifest(s, "b", refs: [], tags: ["latest"]))
         }
-        let port = try Self.freePort()
-        let server = try Regctl.Child(["serve", f.config], environment: ["REGISTRY_HTTP_ADDR": "127.0.0.1:\(port)"])
+        let (server, url) = try Regctl.serve(f.config)
         defer { _ = server.stop() }
-        let deadline = Date().addingTimeInterval(30)
-        while !server.stderr.contains("serving"), server.process.isRunning, Date() < deadline { usleep(50_000) }
-        let url = "http://127.0.0.1:\(port)"
 
         let back = try Regctl.run(["tag", "rollback", "app", "latest", "--url", url])
         #expect(back.status == 0, "\(back)")

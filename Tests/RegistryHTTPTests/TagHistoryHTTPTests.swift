@@ -6,7 +6,6 @@
 
 import CASEngine
 import Foundation
-import Logging
 import NIOHTTP1
 import Testing
 @testable import RegistryHTTP
@@ -164,22 +163,9 @@ struct TagHistoryHTTPTests {
                                       edges: ManifestEdges(mediaType: Fixtures.ociManifest, references: []), tags: ["v1"])
             }
         }
-        let rules: [ImmutableTagRule] = [.init(repository: "app", tags: ["v1"])]
-        let store = try Store.open(at: dir)
-        defer { store.close() }
-        var config = RegistryServer.Configuration()
-        config.host = "127.0.0.1"
-        config.port = 0
-        config.immutableTags = rules
-        let server = RegistryServer(configuration: config, store: store, authorizer: AllowAllAuthorizer(),
-                                    logger: { var l = Logger(label: "t"); l.logLevel = .critical; return l }())
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.run() }
-            let r = TestRegistry(port: try await server.boundPort(), server: server, root: dir, store: store)
+        try await TestRegistry.with({ $0.immutableTags = [.init(repository: "app", tags: ["v1"])] }, root: dir) { r in
             let resp = try await Self.rollback(r, "app", "v1", "{\"to\":\"\(first)\"}")
             #expect(resp.status == .conflict && resp.errorCode == "TAG_IMMUTABLE", "\(resp.text)")
-            server.shutdown()
-            try await group.waitForAll()
         }
     }
 

@@ -86,29 +86,28 @@ extension Store {
         if !dryRun { try checkWritable() }
         if !options.readOnly { try meta.flushPulls() }
         let now = self.now
-        var plan: [RetentionDecision] = []
+        // Each decision with the untagged cutoff of its policy (untagged ones).
+        var plan: [(decision: RetentionDecision, unkeptBefore: UInt64)] = []
         for repository in try meta.allRepositories() {
             guard let policy = policies.first(where: { $0.matches(repository) }) else { continue }
             let snapshot = try meta.retentionSnapshot(repository: repository, now: now)
-            plan += Self.tagDecisions(repository, policy, snapshot.tags, now: now)
+            plan += Self.tagDecisions(repository, policy, snapshot.tags, now: now).map { ($0, 0) }
             if policy.deleteUntagged {
+                let cutoff = now - min(now, policy.untaggedDelay)
                 for m in snapshot.unkept where m.unkeptAt + policy.untaggedDelay <= now {
-                    plan.append(RetentionDecision(repository: repository, tag: nil, digest: m.digest,
-                                                  reason: "\(policy.name): untagged since \(m.unkeptAt), more than \(policy.untaggedDelay) s"))
+                    plan.append((RetentionDecision(repository: repository, tag: nil, digest: m.digest,
+                                                   reason: "\(policy.name): untagged since \(m.unkeptAt), more than \(policy.untaggedDelay) s"),
+                                 cutoff))
                 }
             }
         }
-        guard !dryRun else { return plan }
+        guard !dryRun else { return plan.map(\.decision) }
         try failpoint(.retentionAfterPlan)
         var applied: [RetentionDecision] = []
-        for d in plan {
-            if let tag = d.tag {
-                if try meta.deleteTag(repository: d.repository, tag: tag, ifAt: d.digest, now: now) { applied.append(d) }
-            } else if let policy = policies.first(where: { $0.matches(d.repository) }),
-                      try meta.deleteUntaggedManifest(repository: d.repository, digest: d.digest, now: now,
-                                                      requeueAt: now - min(now, policy.untaggedDelay)) {
-                applied.append(d)
-            }
+        for (d, cutoff) in plan {
+            let done = try d.tag.map { try meta.deleteTag(repository: d.repository, tag: $0, ifAt: d.digest, now: now) }
+                ?? meta.deleteUntaggedManifest(repository: d.repository, digest: d.digest, now: now, requeueAt: cutoff)
+            if done { applied.append(d) }
         }
         return applied
     }

@@ -113,10 +113,7 @@ extension MetaStore {
         let t = try MetaKey.name(tag, "tag")
         let policy = historyPolicy.withLock { $0 }
         return try journaledWrite { txn, journal in
-            let current: BlobDigest? = try txn.get(db.tags, MetaKey.repoTag(repo, t)).map { v in
-                var r = ByteReader(v, what: "tag")
-                return try r.digest()
-            }
+            let current = try txn.get(db.tags, MetaKey.repoTag(repo, t)).flatMap(Self.digestValue)
             let history = Self.keptEntries(try historyEntries(txn, MetaKey.tagHistoryPrefix(repo, t)), policy, now: now)
             guard !history.isEmpty else { throw StoreError(.tagUnknown, "tag \(tag) has no history in repository \(repository)") }
             let sets = history.reversed().filter { $0.action != .delete }

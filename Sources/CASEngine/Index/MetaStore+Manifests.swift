@@ -219,7 +219,10 @@ extension MetaStore {
         } else {
             count += 1
         }
-        let wasMember = try isUsageMember(txn, repo, d)
+        // Membership (MetaStore+Usage) can only change when the count
+        // crosses zero; a layer shared by more manifests costs nothing more.
+        let crossesZero = count == 0 || (delta > 0 && count == 1)
+        let wasMember = crossesZero ? try isUsageMember(txn, repo, d) : true
         if count == 0 {
             try txn.delete(db.repoRefs, key)
         } else {
@@ -227,6 +230,6 @@ extension MetaStore {
             w.u64(count)
             try txn.put(db.repoRefs, key, w.bytes)
         }
-        try usageMembership(txn, repo, d, wasMember: wasMember)
+        if crossesZero { try usageMembership(txn, repo, d, wasMember: wasMember) }
     }
 }

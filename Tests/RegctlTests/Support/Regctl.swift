@@ -38,6 +38,38 @@ enum Regctl {
         return found
     }
 
+    /// `regctl serve config` on a free loopback port, once it logged
+    /// "serving"; throws with its output when it did not start.
+    static func serve(_ config: String, environment: [String: String] = [:]) throws -> (server: Child, url: String) {
+        let port = try freePort()
+        let server = try Child(["serve", config], environment: ["REGISTRY_HTTP_ADDR": "127.0.0.1:\(port)"].merging(environment) { $1 })
+        let deadline = Date().addingTimeInterval(30)
+        while !server.stderr.contains("serving"), server.process.isRunning, Date() < deadline { usleep(50_000) }
+        guard server.stderr.contains("serving"), server.process.isRunning else {
+            throw NotFound(description: "regctl serve did not start\n\(server.stop())")
+        }
+        return (server, "http://127.0.0.1:\(port)")
+    }
+
+    /// A loopback port nothing listens on right now.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p -> Int32 in
+                guard bind(fd, p, len) == 0 else { return -1 }
+                return getsockname(fd, p, &len)
+            }
+        }
+        guard bound == 0 else { throw NotFound(description: "no free port") }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
     /// A started child whose stdout and stderr go to files (never a pipe that can fill).
     final class Child {
         let process = Process()

@@ -18,11 +18,13 @@ struct TestRegistry: Sendable {
                      authorizer: any RequestAuthorizer = AllowAllAuthorizer(),
                      storeOptions: StoreOptions = StoreOptions(),
                      logger: Logger? = nil,
+                     root: String? = nil,
                      _ body: (TestRegistry) async throws -> Void) async throws {
-        let dir = FileManager.default.temporaryDirectory
+        // `root`: an existing store the caller prepared (and removes); else a fresh one.
+        let dir = root ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("berth-http-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { if root == nil { try? FileManager.default.removeItem(atPath: dir) } }
         let store = try Store.open(at: dir, options: storeOptions)
         defer { store.close() }
 
