@@ -4,6 +4,7 @@
 import Foundation
 import Logging
 import NIOHTTP1
+import Synchronization
 import Testing
 @testable import RegistryConfig
 @testable import RegistryHTTP
@@ -31,9 +32,11 @@ struct AuthHtpasswdTests {
     }
 
     static func authorizer(_ file: String, logger: Logger, maxFailures: Int = 10,
-                           window: Duration = .seconds(60), access: RegistryConfiguration.Auth.Access? = nil) throws -> HtpasswdAuthorizer {
+                           window: Duration = .seconds(60), access: RegistryConfiguration.Auth.Access? = nil,
+                           clock: @escaping @Sendable () -> ContinuousClock.Instant = { .now }) throws -> HtpasswdAuthorizer {
         try HtpasswdAuthorizer(realm: realm, path: file, access: access, maxFailures: maxFailures,
-                               failureWindow: window, reloadInterval: .milliseconds(200), logger: logger)
+                               failureWindow: window, reloadInterval: .milliseconds(200),
+                               failureClock: clock, logger: logger)
     }
 
     @Test func fileParsingAcceptsOnlyBcrypt() throws {
@@ -151,23 +154,28 @@ struct AuthHtpasswdTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let file = dir + "/htpasswd"
         try AuthTools.htpasswd(file, "alice", "alice-secret", create: true)
-        // The window must outlast three bcrypt failures on a loaded 2-core
-        // machine (each can take a second there), or the first expires early.
-        let auth = try Self.authorizer(file, logger: Logger(label: "test"), maxFailures: 3, window: .seconds(8))
+        // The throttle's clock moves only when the test moves it, so slow
+        // bcrypt checks on a loaded machine cannot expire a failure early.
+        let clock = ManualClock()
+        let auth = try Self.authorizer(file, logger: Logger(label: "test"), maxFailures: 3,
+                                       window: .seconds(60), clock: { clock.now })
         try await TestRegistry.with(authorizer: auth) { registry in
             // Successes never count.
             for _ in 0..<5 {
                 #expect(try await registry.send(.GET, "/v2/", headers: [AuthTools.basic("alice", "alice-secret")]).status == .ok)
             }
-            for _ in 0..<3 {
+            for step in 0..<3 {
                 #expect(try await registry.send(.GET, "/v2/", headers: [AuthTools.basic("alice", "bad")]).status == .unauthorized)
+                if step == 0 { clock.advance(.seconds(20)) }
             }
             let throttled = try await registry.send(.GET, "/v2/", headers: [AuthTools.basic("alice", "alice-secret")])
             #expect(throttled.status == .tooManyRequests)
             #expect(throttled.errorCode == "TOO_MANY_REQUESTS")
-            let retry = try #require(throttled["Retry-After"].flatMap(Int.init))
-            #expect((1...8).contains(retry))
-            try await Task.sleep(for: .seconds(retry) + .milliseconds(100))
+            // The first failure was 20 s ago: it leaves the window in 40 s.
+            #expect(throttled["Retry-After"] == "40")
+            clock.advance(.seconds(39))
+            #expect(try await registry.send(.GET, "/v2/", headers: [AuthTools.basic("alice", "alice-secret")]).status == .tooManyRequests)
+            clock.advance(.seconds(1))
             #expect(try await registry.send(.GET, "/v2/", headers: [AuthTools.basic("alice", "alice-secret")]).status == .ok)
         }
     }
@@ -206,4 +214,11 @@ struct AuthHtpasswdTests {
         #expect(LoginRateLimiter.clientAddress("127.0.0.1:5000") == "127.0.0.1")
         #expect(LoginRateLimiter.clientAddress("::1:5000") == "::1")
     }
+}
+
+/// A clock that moves only when told to.
+final class ManualClock: Sendable {
+    private let instant = Mutex(ContinuousClock.now)
+    var now: ContinuousClock.Instant { instant.withLock { $0 } }
+    func advance(_ by: Duration) { instant.withLock { $0 += by } }
 }

@@ -57,11 +57,13 @@ public final class HtpasswdAuthorizer: RequestAuthorizer {
     public init(realm: String, path: String, access: RegistryConfiguration.Auth.Access? = nil,
                 maxFailures: Int = 10, failureWindow: Duration = .seconds(60),
                 cacheTTL: Duration = .seconds(60), reloadInterval: Duration = .seconds(2),
-                threadPool: NIOThreadPool = .singleton, logger: Logger) throws {
+                threadPool: NIOThreadPool = .singleton,
+                failureClock: @escaping @Sendable () -> ContinuousClock.Instant = { .now },
+                logger: Logger) throws {
         self.realm = realm
         self.path = path
         self.policy = AccessPolicy(access: access)
-        self.limiter = LoginRateLimiter(maxFailures: maxFailures, window: failureWindow)
+        self.limiter = LoginRateLimiter(maxFailures: maxFailures, window: failureWindow, clock: failureClock)
         self.threadPool = threadPool
         self.logger = logger
         self.cacheTTL = cacheTTL

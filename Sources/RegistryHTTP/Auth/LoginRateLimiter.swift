@@ -2,7 +2,7 @@
 // `window`, every credentialed request from that address gets 429 with
 // Retry-After until the oldest counted failure leaves the window.
 //
-// Thread safety: all state in one Mutex.
+// Thread safety: all state in one Mutex; `clock` must be thread-safe.
 // Invariants:
 //   1. Successful logins are never counted and never reset another client.
 //   2. Keyed by the TCP peer address only (X-Forwarded-For is client-chosen).
@@ -13,17 +13,23 @@ import Synchronization
 final class LoginRateLimiter: Sendable {
     let maxFailures: Int
     let window: Duration
+    /// The time source: ContinuousClock in production, a hand-moved clock in
+    /// tests (so a loaded machine cannot expire a failure early).
+    let clock: @Sendable () -> ContinuousClock.Instant
     private let failures = Mutex<[String: [ContinuousClock.Instant]]>([:])
     private static let pruneThreshold = 10_000
 
-    init(maxFailures: Int = 10, window: Duration = .seconds(60)) {
+    init(maxFailures: Int = 10, window: Duration = .seconds(60),
+         clock: @escaping @Sendable () -> ContinuousClock.Instant = { .now }) {
         self.maxFailures = max(1, maxFailures)
         self.window = window
+        self.clock = clock
     }
 
     /// Seconds until `client` may try again; nil when not blocked.
-    func retryAfter(_ client: String, now: ContinuousClock.Instant = .now) -> Int? {
-        failures.withLock { table in
+    func retryAfter(_ client: String, now: ContinuousClock.Instant? = nil) -> Int? {
+        let now = now ?? clock()
+        return failures.withLock { table in
             guard var list = table[client] else { return nil }
             list.removeAll { now - $0 >= window }
             table[client] = list.isEmpty ? nil : list
@@ -33,7 +39,8 @@ final class LoginRateLimiter: Sendable {
         }
     }
 
-    func recordFailure(_ client: String, now: ContinuousClock.Instant = .now) {
+    func recordFailure(_ client: String, now: ContinuousClock.Instant? = nil) {
+        let now = now ?? clock()
         failures.withLock { table in
             if table.count >= Self.pruneThreshold {
                 table = table.filter { _, list in list.contains { now - $0 < window } }
