@@ -19,6 +19,7 @@ public struct RegistryConfiguration: Sendable, Equatable {
     public var catalog = Catalog()
     public var tags = Tags()
     public var health = Health()
+    public var notifications = Notifications()
     public var berth = Berth()
 
     public init() {}
@@ -73,6 +74,7 @@ public struct RegistryConfiguration: Sendable, Equatable {
         config.catalog = try Catalog(reader.section("catalog"))
         config.tags = try Tags(reader.section("tags"))
         config.health = try Health(reader.section("health"))
+        config.notifications = try Notifications(reader.section("notifications"))
         config.berth = try Berth(reader.section("berth"))
         try reader.finish()
         return config

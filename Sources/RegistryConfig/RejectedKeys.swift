@@ -2,7 +2,6 @@
 /// and not read by a section decoder is rejected with a generic message.
 enum RejectedKeys {
     static let reasons: [String: String] = [
-        "notifications": "webhook notifications are not implemented",
         "redis": "Berth keeps its metadata in its own store and has no Redis integration",
         "proxy": "pull-through cache mode is not implemented",
         "middleware": "registry, repository and storage middleware are not implemented",

@@ -72,6 +72,7 @@ struct ConfigReloader: Service {
         if a.tags != b.tags { out.append("tags") }
         if a.health != b.health { out.append("health") }
         if a.berth != b.berth { out.append("berth") }
+        if a.notifications != b.notifications { out.append("notifications") }
         return out
     }
 }

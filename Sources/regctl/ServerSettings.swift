@@ -36,6 +36,7 @@ enum ServerSettings {
         s.readOnly = c.storage.maintenance.readOnly.enabled
         s.manifestMaxSize = c.berth.limits.manifestMaxSize
         s.immutableTags = c.berth.tags.immutable
+        s.notifications = c.notifications
         s.manifestURLs = try manifestURLs(c.validation)
         if c.health.storageDriver.enabled {
             s.storageHealth = .init(interval: c.health.storageDriver.interval, threshold: c.health.storageDriver.threshold)

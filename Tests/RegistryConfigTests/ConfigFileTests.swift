@@ -136,4 +136,47 @@ import Testing
     @Test func authNoneMeansNoAuth() throws {
         #expect(try RegistryConfiguration.parse(yaml: "version: 0.1\nauth: none\n", environment: [:]).auth == nil)
     }
+
+    @Test func notificationsParseDistributionsEndpointKeys() throws {
+        let yaml = """
+        version: 0.1
+        notifications:
+          events:
+            includereferences: true
+          endpoints:
+            - name: alistener
+              disabled: false
+              url: https://my.listener.com/event
+              headers:
+                Authorization: [Bearer secret]
+              timeout: 1500ms
+              threshold: 5
+              backoff: 2s
+              ignoredmediatypes:
+                - application/octet-stream
+              ignore:
+                mediatypes: [application/vnd.oci.image.config.v1+json]
+                actions: [pull]
+            - name: off
+              disabled: true
+              url: http://127.0.0.1:9/
+        """
+        let c = try RegistryConfiguration.parse(yaml: yaml, environment: [:])
+        #expect(c.notifications.includeReferences)
+        let e = try #require(c.notifications.endpoints.first)
+        #expect(e.name == "alistener" && e.url.absoluteString == "https://my.listener.com/event")
+        #expect(e.headers == ["Authorization": ["Bearer secret"]])
+        #expect(e.timeout == 1.5 && e.threshold == 5 && e.backoff == 2)
+        #expect(e.ignoredMediaTypes == ["application/octet-stream", "application/vnd.oci.image.config.v1+json"])
+        #expect(e.ignoredActions == ["pull"])
+        #expect(c.notifications.enabledEndpoints.map(\.name) == ["alistener"])
+        for (bad, key) in [("url: ftp://x/", "url"), ("url: http://h/\n      threshold: 0", "threshold"),
+                           ("url: http://h/\n      ignore:\n        actions: [fetch]", "ignore.actions")] {
+            let text = "version: 0.1\nnotifications:\n  endpoints:\n    - name: a\n      \(bad)\n"
+            #expect(throws: ConfigurationError.self) { try RegistryConfiguration.parse(yaml: text, environment: [:]) }
+            do { _ = try RegistryConfiguration.parse(yaml: text, environment: [:]) } catch let error as ConfigurationError {
+                #expect(error.keyPath == "notifications.endpoints[0].\(key)")
+            }
+        }
+    }
 }

@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct RejectionTests {
     @Test(arguments: [
-        ("notifications:\n  endpoints: []", "notifications"),
+        ("notifications:\n  endpoints:\n    - name: a\n      url: http://h/e\n      bogus: 1", "notifications.endpoints[0].bogus"),
         ("redis:\n  addrs: [localhost:6379]", "redis"),
         ("proxy:\n  remoteurl: https://registry-1.docker.io", "proxy"),
         ("middleware:\n  registry: []", "middleware"),
@@ -66,7 +66,7 @@ import Testing
     }
 
     @Test(arguments: [
-        ("REGISTRY_NOTIFICATIONS_ENDPOINTS_0_NAME", "x", "notifications"),
+        ("REGISTRY_NOTIFICATIONS_BOGUS", "x", "notifications.bogus"),
         ("REGISTRY_STORAGE_BOGUS", "1", "storage.bogus"),
         ("REGISTRY_STORAGE_S3_BUCKET", "b", "storage.s3"),
         ("REGISTRY_HTTP_TLS_LETSENCRYPT_EMAIL", "a@b.c", "http.tls.letsencrypt"),

@@ -22,7 +22,8 @@ extension MetaStore {
     /// collector or compaction may have freed it).
     @discardableResult
     func putManifest(repository: String, digest: BlobDigest, location: BlobLocation? = nil, edges: ManifestEdges,
-                     tags: [String], freeze: TagFreeze? = nil, by: String? = nil, now: UInt64) throws -> Bool {
+                     tags: [String], freeze: TagFreeze? = nil, by: String? = nil, notes: [[UInt8]] = [],
+                     now: UInt64) throws -> Bool {
         let repo = try MetaKey.name(repository, "repository")
         let tagKeys = try tags.map { try MetaKey.name($0, "tag") }
         let references = Array(Set(edges.references)).sorted()
@@ -53,6 +54,7 @@ extension MetaStore {
             for tag in tagKeys {
                 try setTagInTransaction(txn, repo, tag, digest, now: now, freeze: freeze, change: TagChange(.push, by: by), &journal)
             }
+            try appendOutbox(txn, notes)
             return true
         }
     }
@@ -107,13 +109,14 @@ extension MetaStore {
         }
     }
 
-    func deleteManifest(repository: String, digest: BlobDigest, now: UInt64, by: String? = nil) throws {
+    func deleteManifest(repository: String, digest: BlobDigest, now: UInt64, by: String? = nil, notes: [[UInt8]] = []) throws {
         let repo = try MetaKey.name(repository, "repository")
         try journaledWrite { txn, journal in
             guard let v = try txn.get(db.manifests, MetaKey.repoDigest(repo, digest)) else {
                 throw StoreError(.manifestUnknown, "manifest \(digest) unknown in repository \(repository)")
             }
             try deleteManifestInTransaction(txn, repo, digest, try ManifestEntry.decode(v), now: now, requeueAt: now, by: by, &journal)
+            try appendOutbox(txn, notes)
         }
     }
 

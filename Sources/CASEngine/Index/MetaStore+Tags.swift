@@ -62,7 +62,7 @@ extension MetaStore {
                                digest: digest, at: now, change: change))
     }
 
-    func deleteTag(repository: String, tag: String, now: UInt64, by: String? = nil) throws {
+    func deleteTag(repository: String, tag: String, now: UInt64, by: String? = nil, notes: [[UInt8]] = []) throws {
         let repo = try MetaKey.name(repository, "repository")
         let t = try MetaKey.name(tag, "tag")
         try journaledWrite { txn, journal in
@@ -70,6 +70,7 @@ extension MetaStore {
                 throw StoreError(.tagUnknown, "tag \(tag) unknown in repository \(repository)")
             }
             try deleteTagInTransaction(txn, repo, t, now: now, by: by, &journal)
+            try appendOutbox(txn, notes)
         }
     }
 

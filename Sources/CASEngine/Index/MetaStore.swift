@@ -49,12 +49,14 @@ final class MetaStore: @unchecked Sendable {
         let blobRepos, repoUsage: MDB_dbi?
         /// Last pull per tag (nil in a read-only open of a store without it).
         let tagPulls: MDB_dbi?
+        /// Notification outbox (nil in a read-only open of a store without it).
+        let outbox: MDB_dbi?
     }
 
     static let databaseNames = [
         "meta", "blobs", "repos", "links", "blob_links", "manifests", "repo_refs", "tags",
         "manifest_tags", "tag_history", "referrers", "review", "review_index", "uploads",
-        "manifest_parents", "pack_live", "blob_repos", "repo_usage", "tag_pulls",
+        "manifest_parents", "pack_live", "blob_repos", "repo_usage", "tag_pulls", "outbox",
     ]
 
     let env: LMDBEnvironment
@@ -77,14 +79,15 @@ final class MetaStore: @unchecked Sendable {
         let env = try LMDBEnvironment(path: directory, mapSize: mapSize, maxMapSize: maxMapSize,
                                       maxDatabases: Self.databaseNames.count + 2, readOnly: readOnly)
         do {
-            let h = try env.openDatabases(Self.databaseNames, optional: ["blob_repos", "repo_usage", "tag_pulls"])
+            let h = try env.openDatabases(Self.databaseNames, optional: ["blob_repos", "repo_usage", "tag_pulls", "outbox"])
             db = Databases(
                 meta: h["meta"]!, blobs: h["blobs"]!, repos: h["repos"]!, links: h["links"]!,
                 blobLinks: h["blob_links"]!, manifests: h["manifests"]!, repoRefs: h["repo_refs"]!,
                 tags: h["tags"]!, manifestTags: h["manifest_tags"]!, tagHistory: h["tag_history"]!,
                 referrers: h["referrers"]!, review: h["review"]!, reviewIndex: h["review_index"]!,
                 uploads: h["uploads"]!, manifestParents: h["manifest_parents"]!,
-                packLive: h["pack_live"]!, blobRepos: h["blob_repos"], repoUsage: h["repo_usage"], tagPulls: h["tag_pulls"])
+                packLive: h["pack_live"]!, blobRepos: h["blob_repos"], repoUsage: h["repo_usage"], tagPulls: h["tag_pulls"],
+                outbox: h["outbox"])
             self.env = env
             try checkSchema()
         } catch {

@@ -246,7 +246,7 @@ public final class Store: Sendable {
     /// `freeze` names the tags that must not move (`.immutable`, nothing stored
     /// changes but the manifest's bytes, which the collector may take back).
     public func putManifest(repository: String, digest: BlobDigest, bytes: [UInt8], edges: ManifestEdges, tags: [String],
-                            freeze: TagFreeze? = nil, by: String? = nil) throws {
+                            freeze: TagFreeze? = nil, by: String? = nil, notes: [[UInt8]] = []) throws {
         try checkWritable()
         try Store.checkName(repository, "repository")
         for tag in tags { try Store.checkName(tag, "tag") }
@@ -260,7 +260,8 @@ public final class Store: Sendable {
         for _ in 0..<8 {
             _ = try storeSmall(bytes, digest: digest, linkTo: nil)
             try failpoint(.manifestAfterBytes)
-            if try meta.putManifest(repository: repository, digest: digest, edges: edges, tags: tags, freeze: freeze, by: by, now: now) {
+            if try meta.putManifest(repository: repository, digest: digest, edges: edges, tags: tags, freeze: freeze, by: by,
+                                   notes: notes, now: now) {
                 return
             }
         }
@@ -299,10 +300,11 @@ public final class Store: Sendable {
     }
 
     /// Deletes the manifest from the repository, and every tag pointing at it.
-    /// Throws `.manifestUnknown`.
-    public func deleteManifest(repository: String, digest: BlobDigest, by: String? = nil) throws {
+    /// Throws `.manifestUnknown`. `notes` go to the outbox in the same
+    /// transaction (as for putManifest and deleteTag).
+    public func deleteManifest(repository: String, digest: BlobDigest, by: String? = nil, notes: [[UInt8]] = []) throws {
         try checkWritable()
-        try meta.deleteManifest(repository: repository, digest: digest, now: now, by: by)
+        try meta.deleteManifest(repository: repository, digest: digest, now: now, by: by, notes: notes)
     }
 
     /// Throws `.tagUnknown`.
@@ -317,9 +319,9 @@ public final class Store: Sendable {
         return try meta.promoteTags(repository: repository, chain: chain, expect: expect, freeze: freeze, by: by, now: now)
     }
 
-    public func deleteTag(repository: String, tag: String, by: String? = nil) throws {
+    public func deleteTag(repository: String, tag: String, by: String? = nil, notes: [[UInt8]] = []) throws {
         try checkWritable()
-        try meta.deleteTag(repository: repository, tag: tag, now: now, by: by)
+        try meta.deleteTag(repository: repository, tag: tag, now: now, by: by, notes: notes)
     }
 
     /// Tags in lexical (byte) order after `after`, at most `limit`; nil if the

@@ -147,7 +147,7 @@ extension RegistryConfiguration.Berth {
         }
         try metaReader.finish()
         let tagsReader = try reader.section("tags")
-        for rule in try Self.list(tagsReader, "immutable", "a list of {repository, tags}") {
+        for rule in try tagsReader.sectionList("immutable", "a list of {repository, tags}") {
             guard let repository = try rule.string("repository"), !repository.isEmpty else {
                 throw ConfigurationError.invalid(rule.keyPath("repository"), "is required in every immutable-tag rule",
                                                  origin: rule.origin)
@@ -172,14 +172,14 @@ extension RegistryConfiguration.Berth {
     private static func retention(_ reader: SectionReader) throws -> Retention {
         var r = Retention()
         r.dryRun = try reader.bool("dryrun") ?? false
-        for p in try Self.list(reader, "policies", "a list of {repositories, deleteuntagged, untaggeddelay, keeptags}") {
+        for p in try reader.sectionList("policies", "a list of {repositories, deleteuntagged, untaggeddelay, keeptags}") {
             guard let repositories = try p.stringList("repositories"), !repositories.isEmpty, !repositories.contains("") else {
                 throw ConfigurationError.invalid(p.keyPath("repositories"), "names at least one repository glob", origin: p.origin)
             }
             var policy = Retention.Policy(repositories: repositories)
             policy.deleteUntagged = try p.bool("deleteuntagged") ?? false
             policy.untaggedDelay = try Self.duration(p, "untaggeddelay") ?? policy.untaggedDelay
-            for k in try Self.list(p, "keeptags", "a list of {patterns, mostrecentlypushedcount, …}") {
+            for k in try p.sectionList("keeptags", "a list of {patterns, mostrecentlypushedcount, …}") {
                 var keep = Retention.KeepTags()
                 keep.patterns = try k.stringList("patterns") ?? []
                 keep.mostRecentlyPushedCount = try Self.nonNegative(k, "mostrecentlypushedcount")
@@ -194,17 +194,6 @@ extension RegistryConfiguration.Berth {
         }
         try reader.finish()
         return r
-    }
-
-    /// The items of a list of mappings under `key` (none when absent).
-    private static func list(_ reader: SectionReader, _ key: String, _ expected: String) throws -> [SectionReader] {
-        guard let entry = reader.entry(key) else { return [] }
-        guard case .sequence(let items) = entry.value else {
-            throw ConfigurationError.wrongType(reader.keyPath(key), expected: expected, origin: entry.origin)
-        }
-        return try items.enumerated().map { index, item in
-            try SectionReader(path: reader.keyPath(key) + "[\(index)]", node: item, origin: entry.origin)
-        }
     }
 
     private static func duration(_ reader: SectionReader, _ key: String) throws -> TimeInterval? {

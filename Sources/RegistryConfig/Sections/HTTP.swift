@@ -84,7 +84,7 @@ extension RegistryConfiguration.HTTP {
         secret = try reader.string("secret")
         relativeURLs = try reader.bool("relativeurls") ?? false
         drainTimeout = try reader.duration("draintimeout")
-        headers = try Self.headers(reader)
+        headers = try reader.headerMap("headers")
         tls = try TLS.decode(reader.section("tls"))
         let debugReader = try reader.section("debug")
         debug = try Debug.decode(debugReader)
@@ -98,22 +98,6 @@ extension RegistryConfiguration.HTTP {
         }
         try h2c.finish()
         try reader.finish()
-    }
-
-    private static func headers(_ reader: SectionReader) throws -> [String: [String]] {
-        let section = try reader.section("headers")
-        var result: [String: [String]] = [:]
-        for name in section.keys {
-            guard let entry = section.entry(name) else { result[name] = []; continue }
-            switch entry.value {
-            case .scalar(let scalar): result[name] = [scalar.raw]
-            case .sequence: result[name] = try section.stringList(name) ?? []
-            default:
-                throw ConfigurationError.wrongType(section.keyPath(name), expected: "a list of strings", origin: entry.origin)
-            }
-        }
-        try section.finish()
-        return result
     }
 }
 

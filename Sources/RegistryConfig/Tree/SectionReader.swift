@@ -85,6 +85,35 @@ final class SectionReader {
         }
     }
 
+    /// HTTP headers: each name maps to a value or a list of values
+    /// (`http.headers`, `notifications.endpoints[].headers`).
+    func headerMap(_ key: String) throws -> [String: [String]] {
+        let section = try self.section(key)
+        var result: [String: [String]] = [:]
+        for name in section.keys {
+            guard let entry = section.entry(name) else { result[name] = []; continue }
+            switch entry.value {
+            case .scalar(let scalar): result[name] = [scalar.raw]
+            case .sequence: result[name] = try section.stringList(name) ?? []
+            default:
+                throw ConfigurationError.wrongType(section.keyPath(name), expected: "a list of strings", origin: entry.origin)
+            }
+        }
+        try section.finish()
+        return result
+    }
+
+    /// The items of a list of mappings under `key` (none when absent).
+    func sectionList(_ key: String, _ expected: String) throws -> [SectionReader] {
+        guard let entry = entry(key) else { return [] }
+        guard case .sequence(let items) = entry.value else {
+            throw ConfigurationError.wrongType(keyPath(key), expected: expected, origin: entry.origin)
+        }
+        return try items.enumerated().map { index, item in
+            try SectionReader(path: keyPath(key) + "[\(index)]", node: item, origin: entry.origin)
+        }
+    }
+
     /// Free-form map of scalar values (`log.fields`).
     func stringMap(_ key: String) throws -> [String: String]? {
         guard let entry = entry(key) else { return nil }

@@ -45,6 +45,10 @@ extension RegistryHandler {
         if request.method == .HEAD {
             return HTTPResponse(status: status, headers: headers)
         }
+        if events.enabled {
+            events.notePull(event("pull", request, repository: name, digest: digest.description, mediaType: Self.blobMediaType,
+                                  size: size, path: "/v2/\(name)/blobs/\(digest)"))
+        }
         return HTTPResponse(status: status, headers: headers, body: .blob(reader, range: range))
     }
 
@@ -52,6 +56,7 @@ extension RegistryHandler {
         let digest = try blobDigest(raw)
         let store = self.store
         try await io { try store.deleteBlob(digest, in: name) }
+        try await appendEvents([event("delete", request, repository: name, digest: digest.description)])
         var headers = HTTPHeaders()
         headers.add(name: "Content-Length", value: "0")
         headers.add(name: "Docker-Content-Digest", value: digest.description)

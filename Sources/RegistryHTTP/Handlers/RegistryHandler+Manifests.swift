@@ -40,6 +40,11 @@ extension RegistryHandler {
         if request.method == .HEAD {
             return HTTPResponse(status: .ok, headers: headers)
         }
+        if events.enabled {
+            let tag: String? = if case .tag(let t) = ref { t } else { nil }
+            events.notePull(event("pull", request, repository: name, digest: digest, mediaType: manifest.mediaType,
+                                  size: UInt64(manifest.bytes.count), tag: tag, path: "/v2/\(name)/manifests/\(digest)"))
+        }
         return HTTPResponse(status: .ok, headers: headers, body: .bytes(manifest.bytes))
     }
 
@@ -88,9 +93,10 @@ extension RegistryHandler {
         let store = self.store
         let finalTags = tags
         let freeze = configuration.tagFreeze, user = request.user
+        let notes = manifestPushEvents(request, repository: name, digest: digest, parsed: parsed, size: bytes.count, tags: finalTags)
         do {
             try await io { try store.putManifest(repository: name, digest: digest, bytes: bytes, edges: edges, tags: finalTags,
-                                                  freeze: freeze, by: user) }
+                                                  freeze: freeze, by: user, notes: notes) }
         } catch let e as StoreError where e.code == .digestMismatch {
             throw RegistryError(.digestInvalid, "manifest digest did not match", detail: e.message)
         }
@@ -114,10 +120,12 @@ extension RegistryHandler {
         let store = self.store, user = request.user
         switch ref {
         case .tag(let tag):
-            try await io { try store.deleteTag(repository: name, tag: tag, by: user) }
+            let notes = [event("delete", request, repository: name, tag: tag)].compactMap { $0 }
+            try await io { try store.deleteTag(repository: name, tag: tag, by: user, notes: notes) }
         case .digest(let d):
             let digest = try blobDigest(d.description)
-            try await io { try store.deleteManifest(repository: name, digest: digest, by: user) }
+            let notes = [event("delete", request, repository: name, digest: digest.description)].compactMap { $0 }
+            try await io { try store.deleteManifest(repository: name, digest: digest, by: user, notes: notes) }
         }
         var headers = HTTPHeaders()
         headers.add(name: "Content-Length", value: "0")

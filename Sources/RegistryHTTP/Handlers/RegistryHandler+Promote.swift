@@ -49,6 +49,11 @@ extension RegistryHandler {
         let result = try await io {
             try store.promoteTags(repository: name, chain: chain, expect: expected, freeze: freeze, by: user)
         }
+        // Every moved tag is a tag push to a receiver (distribution has no promotion).
+        try await appendEvents(chain.dropFirst().compactMap { tag in
+            result[tag].map { event("push", request, repository: name, digest: $0.description, tag: tag,
+                                    path: "/v2/\(name)/manifests/\($0)") } ?? nil
+        })
         var json = "{\"tags\":{"
         for (i, tag) in chain.enumerated() {
             guard let d = result[tag] else { continue }

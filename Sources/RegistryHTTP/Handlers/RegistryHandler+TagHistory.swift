@@ -83,6 +83,8 @@ extension RegistryHandler {
         } catch let e as StoreError where e.code == .invalidArgument {
             throw RegistryError(.tagInvalid, e.message, detail: e.message)
         }
+        try await appendEvents([event("push", request, repository: name, digest: result.digest.description, tag: tag,
+                                      path: "/v2/\(name)/manifests/\(result.digest)")])
         var json = "{\"tag\":"
         JSONText.appendString(tag, to: &json)
         json += ",\"digest\":\"\(result.digest)\",\"previous\":" + (result.previous.map { "\"\($0)\"" } ?? "null") + "}"

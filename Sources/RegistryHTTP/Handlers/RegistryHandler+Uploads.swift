@@ -17,7 +17,11 @@ extension RegistryHandler {
         let store = self.store
         if let mount = request.query["mount"] {
             let digest = try blobDigest(mount)
-            if let info = try await mountBlob(request, digest: digest, into: name) {
+            if let mounted = try await mountBlob(request, digest: digest, into: name) {
+                let (info, source) = mounted
+                try await appendEvents([event("mount", request, repository: name, digest: info.digest.description,
+                                              mediaType: Self.blobMediaType, size: info.size, from: source,
+                                              path: "/v2/\(name)/blobs/\(info.digest)")])
                 return blobCreated(request, name: name, digest: info.digest)
             }
         }
@@ -30,6 +34,7 @@ extension RegistryHandler {
                     throw RegistryError(.sizeInvalid, "body does not match Content-Length \(declared)")
                 }
                 let info = try await io { try store.putBlob(bytes, digest: digest, repository: name) }
+                try await appendEvents([blobPushEvent(request, repository: name, info: info)])
                 return blobCreated(request, name: name, digest: info.digest)
             }
             let session = try await newSession(name)
@@ -39,6 +44,7 @@ extension RegistryHandler {
                 let info = try await io {
                     try store.commitUpload(id: session.id, repository: name, digest: digest, expectedSize: expected)
                 }
+                try await appendEvents([blobPushEvent(request, repository: name, info: info)])
                 return blobCreated(request, name: name, digest: info.digest)
             } catch {
                 try? await io { try store.cancelUpload(id: session.id, repository: name) }
@@ -61,16 +67,17 @@ extension RegistryHandler {
     /// requester may pull: each candidate is put to the authorizer as a
     /// `HEAD /v2/<candidate>/blobs/<digest>` with the request's credentials.
     /// nil: not mounted, the caller starts a normal upload session (202).
-    func mountBlob(_ request: Request, digest: BlobDigest, into name: String) async throws -> BlobInfo? {
+    /// Returns the mounted blob and the repository it came from.
+    func mountBlob(_ request: Request, digest: BlobDigest, into name: String) async throws -> (BlobInfo, String)? {
         let store = self.store
         if let from = request.query["from"] {
             // An invalid `from` cannot hold the blob: fall back to a new session.
             guard RepositoryName.isValid(from) else { return nil }
-            return try await io { try store.mountBlob(digest, into: name, from: from) }
+            return try await io { try store.mountBlob(digest, into: name, from: from) }.map { ($0, from) }
         }
         let candidates = try await ioRead { try store.repositoriesLinking(digest, limit: Self.anonymousMountCandidates) }
         for source in candidates where await mayPull(request, repository: source, digest: digest) {
-            if let info = try await io({ try store.mountBlob(digest, into: name, from: source) }) { return info }
+            if let info = try await io({ try store.mountBlob(digest, into: name, from: source) }) { return (info, source) }
         }
         return nil
     }
@@ -148,6 +155,7 @@ extension RegistryHandler {
             throw RegistryError(.sizeInvalid, detail: "Content-Length \(declared), body has \(received)")
         }
         let info = try await io { try store.commitUpload(id: id, repository: name, digest: digest, expectedSize: nil) }
+        try await appendEvents([blobPushEvent(request, repository: name, info: info)])
         return blobCreated(request, name: name, digest: info.digest)
     }
 

@@ -37,6 +37,8 @@ struct RegistryHandler: Sendable {
     /// `health.storagedriver`: while unhealthy every request answers 503.
     let health: StorageHealthCheck?
     let authorizer: any RequestAuthorizer
+    /// Notification events of requests (Notifications/).
+    let events: EventRecorder
     let logger: Logger
 
     /// Runs blocking store work on the thread pool, never on an event loop.

@@ -37,12 +37,14 @@ public protocol RegistryStore: Sendable {
 
     /// `by`: the authenticated user, recorded in tag history (as for every
     /// tag-changing call below).
+    /// `notes`: outbox payloads stored in the change's own transaction (as
+    /// for deleteManifest and deleteTag).
     func putManifest(repository: String, digest: BlobDigest, bytes: [UInt8], edges: ManifestEdges, tags: [String],
-                     freeze: TagFreeze?, by: String?) throws
+                     freeze: TagFreeze?, by: String?, notes: [[UInt8]]) throws
     func manifest(repository: String, digest: BlobDigest) throws -> StoredManifest?
     func manifest(repository: String, tag: String) throws -> StoredManifest?
-    func deleteManifest(repository: String, digest: BlobDigest, by: String?) throws
-    func deleteTag(repository: String, tag: String, by: String?) throws
+    func deleteManifest(repository: String, digest: BlobDigest, by: String?, notes: [[UInt8]]) throws
+    func deleteTag(repository: String, tag: String, by: String?, notes: [[UInt8]]) throws
     func promoteTags(repository: String, chain: [String], expect: [String: BlobDigest], freeze: TagFreeze?, by: String?) throws
         -> [String: BlobDigest]
     /// Kept history, newest first, below sequence `before`; nil: no history.
@@ -58,6 +60,11 @@ public protocol RegistryStore: Sendable {
     /// Deduplication-aware usage (kept incrementally by the engine).
     func usage() throws -> RegistryUsage
     func usage(repository: String) throws -> RepositoryUsage?
+    /// The notification outbox (CASEngine Store+Outbox).
+    func appendOutbox(_ payloads: [[UInt8]]) throws
+    func outboxEntries(after: UInt64, limit: Int) throws -> [OutboxEntry]
+    func outboxCursor(_ endpoint: String) throws -> UInt64
+    func acknowledgeOutbox(endpoint: String, through sequence: UInt64, keep: Set<String>) throws
     /// A cheap read that throws when the store cannot serve (health checks).
     func healthProbe() throws
 }

@@ -43,6 +43,8 @@ extension RegistryServer {
         /// Seconds in-flight requests get to finish after graceful shutdown starts
         /// (`http.draintimeout`); then their connections are closed.
         public var drainTimeout: Double = 0
+        /// `notifications`: webhook endpoints fed from the store's outbox.
+        public var notifications = RegistryConfiguration.Notifications()
         /// `berth.tags.immutable`: tags no push or promotion may move.
         public var immutableTags: [ImmutableTagRule] = []
         /// Advertised as `OCI-Chunk-Min-Length` on upload creation when set.

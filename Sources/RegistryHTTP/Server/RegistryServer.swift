@@ -105,8 +105,10 @@ public final class RegistryServer: Service, Sendable {
     public func shutdown() { state.beginShutdown() }
 
     public func run() async throws {
+        let events = EventRecorder(configuration.notifications, sourceAddr: "\(Self.hostName()):\(configuration.port)")
         let handler = RegistryHandler(store: store, threadPool: threadPool, readPool: readPool, configuration: configuration,
-                                      modes: modes, health: storageHealthCheck, authorizer: authorizer, logger: logger)
+                                      modes: modes, health: storageHealthCheck, authorizer: authorizer, events: events,
+                                      logger: logger)
         let server: NIOAsyncChannel<EventLoopFuture<NegotiatedConnection>, Never>
         var debug: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>? = nil
         let tls: TLSContextProvider?
@@ -153,6 +155,10 @@ public final class RegistryServer: Service, Sendable {
             try await withThrowingDiscardingTaskGroup { group in
                 if let debug {
                     group.addTask { await debugServer.serve(debug) }
+                }
+                if events.enabled {
+                    let dispatcher = NotificationDispatcher(recorder: events, store: store, threadPool: threadPool, logger: logger)
+                    group.addTask { await dispatcher.run(stopping: { state.isShuttingDown }) }
                 }
                 if let check = storageHealthCheck {
                     group.addTask {
@@ -216,6 +222,12 @@ public final class RegistryServer: Service, Sendable {
             state.beginShutdown()
         }
         logger.info("stopped")
+    }
+
+    static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
+        return String(cString: buffer)
     }
 
     /// What a new API connection becomes once TLS and ALPN (if any) are done.
