@@ -50,7 +50,25 @@ struct ServerLifecycleTests {
             #expect(metrics.contains(#"registry_http_request_duration_seconds_count{handler="tags",method="GET"} 1"#))
             #expect(metrics.contains(#"registry_http_response_size_bytes_count{handler="base"} 1"#))
             #expect(metrics.contains(#"registry_http_request_size_bytes_count{handler="tags"} 1"#))
+            // The tags listing read the store once: distribution's storage family.
+            #expect(metrics.contains(#"registry_storage_action_seconds_count{driver="filesystem",action="List"} 1"#), "\(metrics)")
+            #expect(metrics.contains(#"registry_http_in_flight_requests{handler="tags"} 0.0"#))
             #expect(responses[2].status == .notFound)
+            // A PATCH whose body is still arriving is in flight.
+            let started = try await TestHTTPClient.send(port: apiPort, [TestRequest(.POST, "/v2/x/blobs/uploads/")])
+            let location = try #require(started.first?["Location"])
+            let upload = try #require(location.range(of: "/v2/").map { String(location[$0.lowerBound...]) })
+            try await RawTestConnection.with(port: apiPort) { _, _, outbound in
+                try await outbound.write(ByteBuffer(string: "PATCH \(upload) HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nhalf"))
+                var seen = ""
+                for _ in 0..<100 {
+                    seen = try await TestHTTPClient.send(port: debugPort, [TestRequest(.GET, "/metrics")])[0].text
+                    if seen.contains(#"registry_http_in_flight_requests{handler="blob-upload-chunk"} 1.0"#) { break }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                #expect(seen.contains(#"registry_http_in_flight_requests{handler="blob-upload-chunk"} 1.0"#))
+                #expect(seen.contains(#"registry_storage_action_seconds_count{driver="filesystem",action="Writer"} 1"#))
+            }
             store.close()
             let unhealthy = try await TestHTTPClient.send(port: debugPort, [TestRequest(.GET, "/debug/health")])
             #expect(unhealthy[0].status == .serviceUnavailable)

@@ -20,14 +20,14 @@ extension RegistryHandler {
         let rangeHeader = request.headers.first(name: "Range")
         if request.method == .HEAD && rangeHeader == nil {
             // Index lookup only: no file is opened for HEAD.
-            guard let info = try await ioRead({ try store.stat(digest, in: name) }) else {
+            guard let info = try await ioRead(.stat, { try store.stat(digest, in: name) }) else {
                 throw RegistryError(.blobUnknown, detail: digest.description)
             }
             headers.add(name: "Content-Length", value: String(info.size))
             return HTTPResponse(status: .ok, headers: headers)
         }
 
-        let reader = try await ioRead { try store.openBlobContent(digest, in: name) }
+        let reader = try await ioRead(.reader) { try store.openBlobContent(digest, in: name) }
         let size = reader.size
         var range: ClosedRange<UInt64>? = nil
         var status = HTTPResponseStatus.ok
@@ -55,7 +55,7 @@ extension RegistryHandler {
     func deleteBlob(_ request: Request, name: String, digest raw: String) async throws -> HTTPResponse {
         let digest = try blobDigest(raw)
         let store = self.store
-        try await io { try store.deleteBlob(digest, in: name) }
+        try await io(.delete) { try store.deleteBlob(digest, in: name) }
         try await appendEvents([event("delete", request, repository: name, digest: digest.description)])
         var headers = HTTPHeaders()
         headers.add(name: "Content-Length", value: "0")

@@ -47,6 +47,6 @@ extension RegistryHandler {
         let batch = payloads.compactMap { $0 }
         guard !batch.isEmpty else { return }
         let store = self.store
-        try await io { try store.appendOutbox(batch) }
+        try await io(.putContent) { try store.appendOutbox(batch) }
     }
 }

@@ -26,7 +26,7 @@ extension RegistryHandler {
         let store = self.store
         // n=0: an empty page, but an unknown repository is still NAME_UNKNOWN.
         let fetch = n.map { $0 + 1 }
-        guard var tags = try await ioRead({ try store.tags(repository: name, after: last, limit: fetch) }) else {
+        guard var tags = try await ioRead(.list, { try store.tags(repository: name, after: last, limit: fetch) }) else {
             throw RegistryError(.nameUnknown, detail: name)
         }
         var headers = HTTPHeaders()
@@ -50,7 +50,7 @@ extension RegistryHandler {
         }
         let last = request.query["last"].flatMap { $0.isEmpty ? nil : $0 }
         let store = self.store
-        var repos = n == 0 ? [] : try await ioRead { try store.repositories(after: last, limit: n + 1) }
+        var repos = n == 0 ? [] : try await ioRead(.list) { try store.repositories(after: last, limit: n + 1) }
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")
         if repos.count > n {
@@ -72,7 +72,7 @@ extension RegistryHandler {
         let subject = try blobDigest(raw)
         let filter = request.query["artifactType"].flatMap { $0.isEmpty ? nil : $0 }
         let store = self.store
-        let found = try await ioRead { try store.referrers(repository: name, subject: subject, artifactType: filter) }
+        let found = try await ioRead(.list) { try store.referrers(repository: name, subject: subject, artifactType: filter) }
         var descriptors: [Descriptor] = []
         descriptors.reserveCapacity(found.count)
         for r in found {

@@ -18,11 +18,11 @@ extension RegistryHandler {
         let stored: StoredManifest?
         switch ref {
         case .tag(let tag):
-            stored = try await ioRead { try store.manifest(repository: name, tag: tag) }
+            stored = try await ioRead(.getContent) { try store.manifest(repository: name, tag: tag) }
             if stored != nil { store.recordPull(repository: name, tag: tag) }
         case .digest(let digest):
             let d = try blobDigest(digest.description)
-            stored = try await ioRead { try store.manifest(repository: name, digest: d) }
+            stored = try await ioRead(.getContent) { try store.manifest(repository: name, digest: d) }
         }
         guard let manifest = stored else {
             throw RegistryError(.manifestUnknown, detail: "\(name):\(reference)")
@@ -95,7 +95,7 @@ extension RegistryHandler {
         let freeze = configuration.tagFreeze, user = request.user
         let notes = manifestPushEvents(request, repository: name, digest: digest, parsed: parsed, size: bytes.count, tags: finalTags)
         do {
-            try await io { try store.putManifest(repository: name, digest: digest, bytes: bytes, edges: edges, tags: finalTags,
+            try await io(.putContent) { try store.putManifest(repository: name, digest: digest, bytes: bytes, edges: edges, tags: finalTags,
                                                   freeze: freeze, by: user, notes: notes) }
         } catch let e as StoreError where e.code == .digestMismatch {
             throw RegistryError(.digestInvalid, "manifest digest did not match", detail: e.message)
@@ -121,11 +121,11 @@ extension RegistryHandler {
         switch ref {
         case .tag(let tag):
             let notes = [event("delete", request, repository: name, tag: tag)].compactMap { $0 }
-            try await io { try store.deleteTag(repository: name, tag: tag, by: user, notes: notes) }
+            try await io(.delete) { try store.deleteTag(repository: name, tag: tag, by: user, notes: notes) }
         case .digest(let d):
             let digest = try blobDigest(d.description)
             let notes = [event("delete", request, repository: name, digest: digest.description)].compactMap { $0 }
-            try await io { try store.deleteManifest(repository: name, digest: digest, by: user, notes: notes) }
+            try await io(.delete) { try store.deleteManifest(repository: name, digest: digest, by: user, notes: notes) }
         }
         var headers = HTTPHeaders()
         headers.add(name: "Content-Length", value: "0")

@@ -46,7 +46,7 @@ extension RegistryHandler {
         }
         let store = self.store
         let chain = parsed.chain, expected = expect, freeze = configuration.tagFreeze, user = request.user
-        let result = try await io {
+        let result = try await io(.putContent) {
             try store.promoteTags(repository: name, chain: chain, expect: expected, freeze: freeze, by: user)
         }
         // Every moved tag is a tag push to a receiver (distribution has no promotion).

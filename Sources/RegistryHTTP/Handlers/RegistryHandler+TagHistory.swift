@@ -30,7 +30,7 @@ extension RegistryHandler {
         let before: UInt64? = raw.isEmpty ? nil : UInt64(raw)
         if !raw.isEmpty && before == nil { throw RegistryError(.paginationNumberInvalid, detail: "last=\(raw)") }
         let store = self.store
-        let (page, pulled) = try await ioRead {
+        let (page, pulled) = try await ioRead(.list) {
             (try store.tagHistory(repository: name, tag: tag, before: before, limit: n.map { $0 + 1 }),
              try store.lastPulled(repository: name, tag: tag))
         }
@@ -79,7 +79,7 @@ extension RegistryHandler {
         let store = self.store, steps = parsed.steps, freeze = configuration.tagFreeze, user = request.user
         let result: (digest: BlobDigest, previous: BlobDigest?)
         do {
-            result = try await io { try store.rollbackTag(repository: name, tag: tag, steps: steps, to: to, freeze: freeze, by: user) }
+            result = try await io(.putContent) { try store.rollbackTag(repository: name, tag: tag, steps: steps, to: to, freeze: freeze, by: user) }
         } catch let e as StoreError where e.code == .invalidArgument {
             throw RegistryError(.tagInvalid, e.message, detail: e.message)
         }

@@ -33,7 +33,7 @@ extension RegistryHandler {
                 guard let bytes = try await request.body.collect(upTo: Int(declared)), bytes.count == Int(declared) else {
                     throw RegistryError(.sizeInvalid, "body does not match Content-Length \(declared)")
                 }
-                let info = try await io { try store.putBlob(bytes, digest: digest, repository: name) }
+                let info = try await io(.putContent) { try store.putBlob(bytes, digest: digest, repository: name) }
                 try await appendEvents([blobPushEvent(request, repository: name, info: info)])
                 return blobCreated(request, name: name, digest: info.digest)
             }
@@ -41,13 +41,13 @@ extension RegistryHandler {
             do {
                 _ = try await appendBody(request, name: name, id: session.id, offset: 0)
                 let expected = contentLength(request)
-                let info = try await io {
+                let info = try await io(.move) {
                     try store.commitUpload(id: session.id, repository: name, digest: digest, expectedSize: expected)
                 }
                 try await appendEvents([blobPushEvent(request, repository: name, info: info)])
                 return blobCreated(request, name: name, digest: info.digest)
             } catch {
-                try? await io { try store.cancelUpload(id: session.id, repository: name) }
+                try? await io(.delete) { try store.cancelUpload(id: session.id, repository: name) }
                 throw error
             }
         }
@@ -73,11 +73,11 @@ extension RegistryHandler {
         if let from = request.query["from"] {
             // An invalid `from` cannot hold the blob: fall back to a new session.
             guard RepositoryName.isValid(from) else { return nil }
-            return try await io { try store.mountBlob(digest, into: name, from: from) }.map { ($0, from) }
+            return try await io(.list) { try store.mountBlob(digest, into: name, from: from) }.map { ($0, from) }
         }
-        let candidates = try await ioRead { try store.repositoriesLinking(digest, limit: Self.anonymousMountCandidates) }
+        let candidates = try await ioRead(.list) { try store.repositoriesLinking(digest, limit: Self.anonymousMountCandidates) }
         for source in candidates where await mayPull(request, repository: source, digest: digest) {
-            if let info = try await io({ try store.mountBlob(digest, into: name, from: source) }) { return (info, source) }
+            if let info = try await io(.move, { try store.mountBlob(digest, into: name, from: source) }) { return (info, source) }
         }
         return nil
     }
@@ -92,7 +92,7 @@ extension RegistryHandler {
     func uploadStatus(_ request: Request, name: String, id: String) async throws -> HTTPResponse {
         try checkUploadID(id)
         let store = self.store
-        let status = try await io { try store.uploadStatus(id: id, repository: name) }
+        let status = try await io(.stat) { try store.uploadStatus(id: id, repository: name) }
         return uploadResponse(request, name: name, status: status, code: .noContent)
     }
 
@@ -102,7 +102,7 @@ extension RegistryHandler {
         var offset: UInt64? = nil
         if let header = request.headers.first(name: "Content-Range") {
             let range = try ContentRange.parse(header)
-            let current = try await io { try store.uploadStatus(id: id, repository: name) }
+            let current = try await io(.stat) { try store.uploadStatus(id: id, repository: name) }
             guard range.start == current.offset else {
                 throw rangeError(request, name: name, status: current)
             }
@@ -115,9 +115,9 @@ extension RegistryHandler {
         do {
             _ = try await appendBody(request, name: name, id: id, offset: offset)
             // 202 tells the client its bytes are stored: make them durable first.
-            status = try await io { try store.syncUpload(id: id, repository: name) }
+            status = try await io(.stat) { try store.syncUpload(id: id, repository: name) }
         } catch let e as StoreError where e.code == .outOfOrder {
-            let current = try await io { try store.uploadStatus(id: id, repository: name) }
+            let current = try await io(.stat) { try store.uploadStatus(id: id, repository: name) }
             throw rangeError(request, name: name, status: current)
         }
         return uploadResponse(request, name: name, status: status, code: .accepted)
@@ -134,7 +134,7 @@ extension RegistryHandler {
         if let header = request.headers.first(name: "Content-Range") {
             range = try ContentRange.parse(header)
         }
-        let before = try await io { try store.uploadStatus(id: id, repository: name) }
+        let before = try await io(.stat) { try store.uploadStatus(id: id, repository: name) }
         if let range, range.start != before.offset {
             throw rangeError(request, name: name, status: before)
         }
@@ -142,19 +142,19 @@ extension RegistryHandler {
         do {
             after = try await appendBody(request, name: name, id: id, offset: range?.start) ?? before
         } catch let e as StoreError where e.code == .outOfOrder {
-            let current = try await io { try store.uploadStatus(id: id, repository: name) }
+            let current = try await io(.stat) { try store.uploadStatus(id: id, repository: name) }
             throw rangeError(request, name: name, status: current)
         }
         let received = after.offset - before.offset
         if let range, range.length != received {
-            try? await io { try store.cancelUpload(id: id, repository: name) }
+            try? await io(.delete) { try store.cancelUpload(id: id, repository: name) }
             throw RegistryError(.sizeInvalid, detail: "Content-Range covers \(range.length) bytes, body has \(received)")
         }
         if let declared = contentLength(request), declared != received {
-            try? await io { try store.cancelUpload(id: id, repository: name) }
+            try? await io(.delete) { try store.cancelUpload(id: id, repository: name) }
             throw RegistryError(.sizeInvalid, detail: "Content-Length \(declared), body has \(received)")
         }
-        let info = try await io { try store.commitUpload(id: id, repository: name, digest: digest, expectedSize: nil) }
+        let info = try await io(.move) { try store.commitUpload(id: id, repository: name, digest: digest, expectedSize: nil) }
         try await appendEvents([blobPushEvent(request, repository: name, info: info)])
         return blobCreated(request, name: name, digest: info.digest)
     }
@@ -162,7 +162,7 @@ extension RegistryHandler {
     func cancelUpload(_ request: Request, name: String, id: String) async throws -> HTTPResponse {
         try checkUploadID(id)
         let store = self.store
-        try await io { try store.cancelUpload(id: id, repository: name) }
+        try await io(.delete) { try store.cancelUpload(id: id, repository: name) }
         var headers = HTTPHeaders()
         headers.add(name: "Content-Length", value: "0")
         return HTTPResponse(status: .noContent, headers: headers)
@@ -215,7 +215,7 @@ extension RegistryHandler {
     private func append(_ buffer: ByteBuffer, name: String, id: String, offset: UInt64?) async throws -> UploadStatus {
         let store = self.store
         do {
-            return try await io {
+            return try await io(.writer) {
                 try buffer.withUnsafeReadableBytes { try store.appendUpload(id: id, repository: name, offset: offset, $0) }
             }
         } catch let e as StoreError where e.code == .limitExceeded {
@@ -226,7 +226,7 @@ extension RegistryHandler {
     func newSession(_ name: String) async throws -> UploadStatus {
         let store = self.store
         do {
-            return try await io { try store.startUpload(repository: name) }
+            return try await io(.writer) { try store.startUpload(repository: name) }
         } catch let e as StoreError {
             throw RegistryError.from(e, during: .startUpload)
         }

@@ -23,7 +23,7 @@ import Foundation
 extension RegistryHandler {
     func repositoryUsage(_ request: Request, name: String) async throws -> HTTPResponse {
         let store = self.store
-        let (usage, exists) = try await ioRead { () throws -> (RepositoryUsage?, Bool) in
+        let (usage, exists) = try await ioRead(.list) { () throws -> (RepositoryUsage?, Bool) in
             let u = try Self.usageOrUnavailable { try store.usage(repository: name) }
             return (u, try u != nil || store.tags(repository: name, after: nil, limit: 0) != nil)
         }
@@ -36,7 +36,7 @@ extension RegistryHandler {
 
     func registryUsage(_ request: Request) async throws -> HTTPResponse {
         let store = self.store
-        let u = try await ioRead { try Self.usageOrUnavailable { try store.usage() } }
+        let u = try await ioRead(.list) { try Self.usageOrUnavailable { try store.usage() } }
         var json = "{\"referencedBytes\":\(u.referencedBytes),\"blobs\":\(u.referencedBlobs),\"storedBytes\":\(u.storedBytes),"
         json += "\"deadBytes\":\(u.deadBytes),\"dedupSavedBytes\":\(u.savedByDeduplication),"
         json += "\"gcBacklog\":{\"reviewItems\":\(u.gcBacklog)},\"repositories\":["

@@ -39,16 +39,33 @@ struct RegistryHandler: Sendable {
     let authorizer: any RequestAuthorizer
     /// Notification events of requests (Notifications/).
     let events: EventRecorder
+    /// `registry_storage_action_seconds` (Metrics/StorageMetrics).
+    let storageMetrics: StorageMetrics
+    /// `registry_http_in_flight_requests`.
+    let inFlight: InFlightRequests
     let logger: Logger
 
-    /// Runs blocking store work on the thread pool, never on an event loop.
-    func io<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await threadPool.runIfActive(work)
+    /// Runs blocking store work on the thread pool, never on an event loop,
+    /// timed as distribution's storage `action`.
+    func io<T: Sendable>(_ action: StorageAction, _ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await threadPool.runIfActive(timed(action, work))
     }
 
     /// Runs a blocking read on the read pool.
-    func ioRead<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await readPool.runIfActive(work)
+    func ioRead<T: Sendable>(_ action: StorageAction, _ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await readPool.runIfActive(timed(action, work))
+    }
+
+    private func timed<T>(_ action: StorageAction, _ work: @escaping @Sendable () throws -> T) -> @Sendable () throws -> T {
+        let metrics = storageMetrics
+        return {
+            let start = ContinuousClock.now
+            defer {
+                let d = ContinuousClock.now - start
+                metrics.record(action, nanoseconds: d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000)
+            }
+            return try work()
+        }
     }
 
     /// Never throws: errors are rendered. Returns the route label for metrics.
@@ -63,6 +80,8 @@ struct RegistryHandler: Sendable {
             let match = try route(head.uri)
             label = match.route.label
             let request = Request(head: head, match: match, body: body, peer: peer)
+            inFlight.enter(label)
+            defer { inFlight.leave(label) }
             return (try await dispatch(request), label)
         } catch RouterError.notFound {
             return (.error(RegistryError(.nameUnknown, "404 page not found", status: .notFound)), label)

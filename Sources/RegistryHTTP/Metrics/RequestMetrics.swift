@@ -11,6 +11,8 @@
 //   registry_http_request_duration_seconds  handler, method    (histogram)
 //   registry_http_request_size_bytes        handler            (histogram)
 //   registry_http_response_size_bytes       handler            (histogram)
+//   registry_http_in_flight_requests        handler            (gauge, InFlightRequests)
+//   registry_storage_action_seconds         driver, action     (histogram, StorageMetrics)
 // with distribution's handler names (base, catalog, tags, manifest, blob,
 // blob-upload, blob-upload-chunk, referrers; Berth's extensions as their
 // route label).

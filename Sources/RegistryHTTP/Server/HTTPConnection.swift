@@ -142,7 +142,7 @@ struct HTTPConnection {
             let r = range ?? (reader.size == 0 ? nil : 0...(reader.size - 1))
             if !isHead, let r {
                 if fileRegions,
-                   let (fd, offset) = try await handler.io({ try reader.makeDescriptor() }) {
+                   let (fd, offset) = try await handler.io(.reader, { try reader.makeDescriptor() }) {
                     let fh = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: fd)
                     region = FileRegion(fileHandle: fh, readerIndex: Int(offset + r.lowerBound),
                                         endIndex: Int(offset + r.upperBound) + 1)
@@ -177,7 +177,7 @@ struct HTTPConnection {
                 while pos <= r.upperBound {
                     let length = Int(min(UInt64(RegistryHandler.appendBatch), r.upperBound - pos + 1))
                     let at = pos
-                    let bytes = try await handler.io { try reader.read(offset: at, length: length) }
+                    let bytes = try await handler.io(.reader) { try reader.read(offset: at, length: length) }
                     guard !bytes.isEmpty else {
                         throw StoreError(.corrupt, "blob \(reader.digest) ended early at \(pos)")
                     }

@@ -108,7 +108,8 @@ public final class RegistryServer: Service, Sendable {
         let events = EventRecorder(configuration.notifications, sourceAddr: "\(Self.hostName()):\(configuration.port)")
         let handler = RegistryHandler(store: store, threadPool: threadPool, readPool: readPool, configuration: configuration,
                                       modes: modes, health: storageHealthCheck, authorizer: authorizer, events: events,
-                                      logger: logger)
+                                      storageMetrics: StorageMetrics(factory: metricsFactory),
+                                      inFlight: InFlightRequests(factory: metricsFactory), logger: logger)
         let server: NIOAsyncChannel<EventLoopFuture<NegotiatedConnection>, Never>
         var debug: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>? = nil
         let tls: TLSContextProvider?
