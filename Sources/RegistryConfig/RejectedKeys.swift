@@ -15,14 +15,9 @@ enum RejectedKeys {
         "health.file": "only the storagedriver health check is implemented",
         "health.http": "only the storagedriver health check is implemented",
         "health.tcp": "only the storagedriver health check is implemented",
-        "validation.manifests.indexes.platforms": sparseIndexes,
-        "validation.manifests.indexes.platformlist": "it is only read with platforms: list, which Berth refuses: " + sparseIndexes,
+        "validation.manifests.indexes.platformlist":
+            "it is only read with platforms: list (distribution ignores it otherwise); set platforms: list or remove it",
     ]
-
-    /// `platforms: none|list`: the engine would have to record a tagged
-    /// index's missing children as keep-walk edges without counting them.
-    static let sparseIndexes = "sparse indexes (platforms: none or list) are not implemented; "
-        + "Berth stores every child of an index as a counted reference, so each child must be pushed first (platforms: all)"
 
     static func reason(for keyPath: String) -> String? { reasons[keyPath] }
 }

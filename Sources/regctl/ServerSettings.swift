@@ -38,6 +38,7 @@ enum ServerSettings {
         s.immutableTags = c.berth.tags.immutable
         s.notifications = c.notifications
         s.manifestURLs = try manifestURLs(c.validation)
+        s.indexChildren = IndexChildPolicy(c.validation)
         if c.health.storageDriver.enabled {
             s.storageHealth = .init(interval: c.health.storageDriver.interval, threshold: c.health.storageDriver.threshold)
         }

@@ -213,6 +213,7 @@ import Testing
             .manifestPut(repository: "a/b", digest: d, at: 7,
                          edges: ManifestEdges(mediaType: "m", references: [d, e], subject: e, artifactType: "t", annotations: Array("{}".utf8))),
             .manifestPut(repository: "a", digest: d, at: 0, edges: ManifestEdges(mediaType: "", references: [])),
+            .manifestPut(repository: "a", digest: e, at: 3, edges: ManifestEdges(mediaType: "i", references: [d], sparseChildren: [e])),
             .manifestDeleted(repository: "a", digest: e, at: 9),
             .tagSet(repository: "a", tag: "latest", digest: d, at: 1),
             .tagDeleted(repository: "a", tag: "x", at: 2),

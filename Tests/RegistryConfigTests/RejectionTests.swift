@@ -32,21 +32,39 @@ import Testing
         #expect(error?.description.contains("not supported by Berth") == true)
     }
 
-    @Test(arguments: [
-        ("platforms: none", "validation.manifests.indexes.platforms"),
-        ("platforms: List", "validation.manifests.indexes.platforms"),
-        ("platformlist: [{os: linux, architecture: amd64}]", "validation.manifests.indexes.platformlist"),
-    ])
-    func sparseIndexesAreRefusedByName(_ setting: String, _ keyPath: String) {
-        let error = expectFailure(yaml: "version: 0.1\nvalidation:\n  manifests:\n    indexes:\n      \(setting)\n")
-        #expect(error?.keyPath == keyPath)
-        #expect(error?.message.contains("not supported by Berth") == true)
-        #expect(error?.message.contains("sparse indexes") == true)
+    @Test func platformlistWithoutPlatformsListIsRefusedByName() {
+        for platforms in ["", "platforms: all\n      ", "platforms: none\n      "] {
+            let error = expectFailure(yaml: "version: 0.1\nvalidation:\n  manifests:\n    indexes:\n      "
+                                      + platforms + "platformlist: [{os: linux, architecture: amd64}]\n")
+            #expect(error?.keyPath == "validation.manifests.indexes.platformlist", "\(platforms)")
+            #expect(error?.message.contains("only read with platforms: list") == true)
+        }
     }
 
-    @Test func platformsAllIsAccepted() throws {
-        let yaml = "version: 0.1\nvalidation:\n  manifests:\n    indexes:\n      platforms: all\n"
-        #expect(try RegistryConfiguration.parse(yaml: yaml, environment: [:]).validation.manifests.indexes.platforms == .all)
+    @Test(arguments: [("all", RegistryConfiguration.Validation.Indexes.Platforms.all), ("none", .none), ("List", .list)])
+    func platformsAreAccepted(_ raw: String, _ expected: RegistryConfiguration.Validation.Indexes.Platforms) throws {
+        let yaml = "version: 0.1\nvalidation:\n  manifests:\n    indexes:\n      platforms: \(raw)\n"
+        #expect(try RegistryConfiguration.parse(yaml: yaml, environment: [:]).validation.manifests.indexes.platforms == expected)
+    }
+
+    @Test func platformsListReadsItsPlatforms() throws {
+        let yaml = """
+        version: 0.1
+        validation:
+          manifests:
+            indexes:
+              platforms: list
+              platformlist:
+              - architecture: amd64
+                os: linux
+              - {os: linux, architecture: arm64}
+        """
+        let indexes = try RegistryConfiguration.parse(yaml: yaml, environment: [:]).validation.manifests.indexes
+        #expect(indexes.platforms == .list)
+        #expect(indexes.platformList == [.init(architecture: "amd64", os: "linux"), .init(architecture: "arm64", os: "linux")])
+        let env = try RegistryConfiguration.parse(yaml: "version: 0.1\n",
+                                                  environment: ["REGISTRY_VALIDATION_MANIFESTS_INDEXES_PLATFORMS": "none"])
+        #expect(env.validation.manifests.indexes.platforms == .none)
     }
 
     @Test func unknownStorageKeyMessage() {

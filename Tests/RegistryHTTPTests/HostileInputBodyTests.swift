@@ -90,7 +90,7 @@ struct HostileInputBodyTests {
     /// connection; nothing is visible meanwhile or after the server gave up.
     @Test func longerDeclaredThanSentWithTimeout() async throws {
         let timer = ClosedByTimer(timeout: 1)
-        try await TestRegistry.with({ $0.limits.bodyStallTimeout = timer.timeout }) { r in
+        try await TestRegistry.with({ $0.limits = timer.only(\.bodyStallTimeout) }) { r in
             let victim = try await Victim.push(r)
             let digest = Fixtures.sha256(Self.full)
             try await r.quiesce()
@@ -104,7 +104,7 @@ struct HostileInputBodyTests {
             // Read from now on, so the close is timed as it happens, not after
             // the probes below (slow on a loaded machine).
             async let answer = { () async throws -> ([UInt8], Bool, Duration) in
-                let (bytes, closed) = try await c.read(timeout: 40)
+                let (bytes, closed) = try await c.read(timeout: timer.timeout + timer.slack + 5)
                 return (bytes, closed, ContinuousClock.now - started)
             }()
             try await assertNothingCommitted(r, victim, "stalled body (open)")

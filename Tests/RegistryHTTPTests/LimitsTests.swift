@@ -41,14 +41,14 @@ struct LimitsTests {
         }
     }
 
-    // Timing tests: the timer under test is short, the others stay at their
-    // defaults (30 s and more), so a close inside ClosedByTimer's window can
+    // Timing tests: the timer under test is short, the others are at 600 s
+    // (ClosedByTimer.only), so a close inside ClosedByTimer's window can
     // only be the timer under test.
 
     @Test("an idle keep-alive connection is closed after the idle timeout, counted from the response")
     func idleTimeout() async throws {
         let timer = ClosedByTimer(timeout: 1)
-        try await TestRegistry.with({ $0.limits.idleTimeout = timer.timeout }) { registry in
+        try await TestRegistry.with({ $0.limits = timer.only(\.idleTimeout) }) { registry in
             let (text, elapsed) = try await RawTestConnection.with(port: registry.port) { raw, inbound, outbound in
                 let start = ContinuousClock.now
                 try await outbound.write(ByteBuffer(string: "GET /v2/ HTTP/1.1\r\nHost: x\r\n\r\n"))
@@ -64,7 +64,7 @@ struct LimitsTests {
     @Test("slowloris: headers trickled byte by byte are cut off at the header timeout, without an answer")
     func slowHeaders() async throws {
         let timer = ClosedByTimer(timeout: 1)
-        try await TestRegistry.with({ $0.limits.requestHeaderTimeout = timer.timeout }) { registry in
+        try await TestRegistry.with({ $0.limits = timer.only(\.requestHeaderTimeout) }) { registry in
             let start = ContinuousClock.now
             let text = try await RawTestConnection.with(port: registry.port) { raw, inbound, outbound in
                 // One byte every 50 ms: pacing for the attack, not a wait for
@@ -88,7 +88,7 @@ struct LimitsTests {
     @Test("a stalled request body is cut off at the body stall timeout, counted from its last byte")
     func stalledBody() async throws {
         let timer = ClosedByTimer(timeout: 1)
-        try await TestRegistry.with({ $0.limits.bodyStallTimeout = timer.timeout }) { registry in
+        try await TestRegistry.with({ $0.limits = timer.only(\.bodyStallTimeout) }) { registry in
             let digest = "sha256:" + String(repeating: "0", count: 64)
             let (text, elapsed) = try await RawTestConnection.with(port: registry.port) { raw, inbound, outbound in
                 try await outbound.write(ByteBuffer(string:
@@ -106,7 +106,7 @@ struct LimitsTests {
     @Test("a connection that never sends anything is closed at the header timeout")
     func silentConnection() async throws {
         let timer = ClosedByTimer(timeout: 1)
-        try await TestRegistry.with({ $0.limits.requestHeaderTimeout = timer.timeout }) { registry in
+        try await TestRegistry.with({ $0.limits = timer.only(\.requestHeaderTimeout) }) { registry in
             let start = ContinuousClock.now
             let text = try await RawTestConnection.with(port: registry.port) { raw, inbound, _ in
                 try await raw.readUntilClosed(inbound, timeout: timer.upperBound + .seconds(5))
@@ -121,7 +121,7 @@ struct LimitsTests {
         let f = try TLSFixtures.make()
         defer { f.remove() }
         let timer = ClosedByTimer(timeout: 1)
-        try await TestRegistry.with({ $0.tls = f.serverTLS(); $0.limits.requestHeaderTimeout = timer.timeout }) { registry in
+        try await TestRegistry.with({ $0.tls = f.serverTLS(); $0.limits = timer.only(\.requestHeaderTimeout) }) { registry in
             let start = ContinuousClock.now
             let text = try await RawTestConnection.with(port: registry.port) { raw, inbound, _ in
                 try await raw.readUntilClosed(inbound, timeout: timer.upperBound + .seconds(5))

@@ -29,7 +29,7 @@ extension MetaStore {
                 manifests.insert(key)
                 counts[repo, default: [0, 0, 0]][0] += 1
                 let entry = try ManifestEntry.decode(value)
-                for r in entry.references { parents.insert(Self.parentKey(repo, child: r, parent: m)) }
+                for r in entry.parentEdges { parents.insert(Self.parentKey(repo, child: r, parent: m)) }
                 if let s = entry.subject { referrers.insert(MetaKey.referrer(repo, subject: s, m)) }
                 return true
             }

@@ -60,7 +60,8 @@ public enum FuzzEntryPoints {
             // The media type may be repaired (invalid UTF-8) or cut (string16), so
             // only the binary fields must survive a round trip exactly.
             let again = try ManifestEntry.decode(e.encode())
-            try check(again.createdAt == e.createdAt && again.subject == e.subject && again.references == e.references,
+            try check(again.createdAt == e.createdAt && again.subject == e.subject && again.references == e.references
+                      && again.absent == e.absent,
                       "ManifestEntry round trip")
         case .referrer:
             let d = BlobDigest(algorithm: .sha256, bytes: [UInt8](repeating: 0xab, count: 32))!

@@ -136,8 +136,10 @@ extension Store {
         var work = summaries.filter { $0.tagged || $0.protected || $0.unkeptAt > unkeptSince }.map(\.digest)
         while let m = work.popLast() {
             guard keep.insert(m).inserted else { continue }
-            // Children of an index that are manifests of this repository.
-            for r in byDigest[m]?.references ?? [] where byDigest[r] != nil { work.append(r) }
+            // Children of an index that are manifests of this repository,
+            // those of a sparse index pushed after it included.
+            let s = byDigest[m]
+            for r in (s?.references ?? []) + (s?.absent ?? []) where byDigest[r] != nil { work.append(r) }
             // Signatures, SBOMs and other referrers live as long as their subject.
             work += referrersOf[m] ?? []
         }

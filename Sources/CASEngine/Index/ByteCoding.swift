@@ -20,6 +20,8 @@ struct ByteWriter {
     }
     mutating func raw(_ b: some Sequence<UInt8>) { bytes.append(contentsOf: b) }
     mutating func digest(_ d: BlobDigest) { raw(d.key) }
+    /// u32 count + that many digest keys.
+    mutating func digests32(_ ds: [BlobDigest]) { u32(UInt32(ds.count)); for d in ds { digest(d) } }
     /// u16 length + UTF-8 bytes.
     mutating func string16(_ s: String) { let u = Array(s.utf8); u16(UInt16(clamping: u.count)); raw(u.prefix(Int(UInt16.max))) }
 
@@ -60,6 +62,17 @@ struct ByteReader {
             throw StoreError(.corrupt, "unknown digest algorithm in \(what) record")
         }
         return BlobDigest(algorithm: alg, bytes: Array(try take(alg.byteCount)))!
+    }
+
+    /// u32 count + that many digest keys. The count is untrusted: never
+    /// reserves more than the remaining bytes can hold (a digest key is at
+    /// least 33 bytes), so a corrupt count cannot trap the allocator.
+    mutating func digests32() throws -> [BlobDigest] {
+        let n = Int(try u32())
+        var out: [BlobDigest] = []
+        out.reserveCapacity(min(n, (bytes.count - pos) / 33))
+        for _ in 0..<n { out.append(try digest()) }
+        return out
     }
 
     private mutating func le(_ n: Int) throws -> UInt64 {

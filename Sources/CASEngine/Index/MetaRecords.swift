@@ -105,15 +105,22 @@ struct ManifestEntry: Equatable {
     /// tag, or lost the manifest that kept it): the untagged delay counts
     /// from here. A trailing field: entries written before it read as 0.
     var unkeptAt: UInt64 = 0
+    /// Children of a sparse index absent when it was recorded: parent edges,
+    /// not references (MetaStore+Manifests invariant 6). A trailing field
+    /// written only when non-empty, so other entries keep their bytes.
+    var absent: [BlobDigest] = []
+
+    /// Every child this manifest is a parent of in `manifest_parents`.
+    var parentEdges: [BlobDigest] { references + absent }
 
     func encode() -> [UInt8] {
         var w = ByteWriter()
         w.u64(createdAt)
         w.string16(mediaType)
         if let subject { w.u8(1); w.digest(subject) } else { w.u8(0) }
-        w.u32(UInt32(references.count))
-        for r in references { w.digest(r) }
+        w.digests32(references)
         w.u64(unkeptAt)
+        if !absent.isEmpty { w.digests32(absent) }
         return w.bytes
     }
 
@@ -123,14 +130,12 @@ struct ManifestEntry: Equatable {
         let mediaType = try r.string16()
         let hasSubject = try r.u8() == 1
         let subject: BlobDigest? = if hasSubject { try r.digest() } else { nil }
-        let n = Int(try r.u32())
-        var refs: [BlobDigest] = []
-        // `n` is untrusted: never reserve more than the remaining bytes can hold
-        // (a digest key is at least 33 bytes), or a corrupt count traps the allocator.
-        refs.reserveCapacity(min(n, bytes.count / 33))
-        for _ in 0..<n { refs.append(try r.digest()) }
+        let refs = try r.digests32()
         let unkeptAt = r.atEnd ? 0 : try r.u64()
-        return ManifestEntry(createdAt: createdAt, mediaType: mediaType, subject: subject, references: refs, unkeptAt: unkeptAt)
+        let absent = r.atEnd ? [] : try r.digests32()
+        guard r.atEnd else { throw StoreError(.corrupt, "trailing bytes in manifest entry") }
+        return ManifestEntry(createdAt: createdAt, mediaType: mediaType, subject: subject, references: refs, unkeptAt: unkeptAt,
+                             absent: absent)
     }
 }
 

@@ -10,6 +10,9 @@ extension MetaStore {
     struct ManifestSummary: Sendable, Equatable {
         let digest: BlobDigest
         let references: [BlobDigest]
+        /// A sparse index's children absent when it was recorded (parent
+        /// edges only: MetaStore+Manifests invariant 6).
+        var absent: [BlobDigest] = []
         let subject: BlobDigest?
         let tagged: Bool
         /// Protected by tag history (MetaStore+History invariant 3) at `now`.
@@ -32,7 +35,8 @@ extension MetaStore {
                     tagged = true
                     return false
                 }
-                out.append(ManifestSummary(digest: d, references: entry.references, subject: entry.subject, tagged: tagged,
+                out.append(ManifestSummary(digest: d, references: entry.references, absent: entry.absent, subject: entry.subject,
+                                           tagged: tagged,
                                            protected: try !tagged && isProtected(txn, repo, d, entry, protection),
                                            unkeptAt: entry.unkeptAt))
                 return true

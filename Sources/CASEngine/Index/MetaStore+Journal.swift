@@ -89,7 +89,8 @@ extension MetaStore {
             try txn.scan(db.manifests, from: nil) { key, value in
                 guard let (repo, digest, _) = Self.repoDigestKey(key) else { throw StoreError(.corrupt, "bad manifests key") }
                 let entry = try ManifestEntry.decode(value)
-                var edges = ManifestEdges(mediaType: entry.mediaType, references: entry.references, subject: entry.subject)
+                var edges = ManifestEdges(mediaType: entry.mediaType, references: entry.references, subject: entry.subject,
+                                          sparseChildren: entry.absent)
                 if let subject = entry.subject,
                    let v = try txn.get(db.referrers, MetaKey.referrer(repo, subject: subject, digest)) {
                     let referrer = try ReferrerValue.decode(digest: digest, v)

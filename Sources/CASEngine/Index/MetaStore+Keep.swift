@@ -109,7 +109,7 @@ extension MetaStore {
                 throw StoreError(.corrupt, "bad manifests key")
             }
             let repo = Array(key[..<zero])
-            for r in try ManifestEntry.decode(value).references {
+            for r in try ManifestEntry.decode(value).parentEdges {
                 rows.append(Self.parentKey(repo, child: r, parent: m))
             }
             return true

@@ -12,6 +12,12 @@
 //   5. A manifest is recorded only while its blob record exists, checked in
 //      the recording transaction (never re-created from a caller's location,
 //      which the collector or compaction may have freed).
+//   6. A sparse index's children the repository lacks when it is recorded
+//      (`ManifestEdges.sparseChildren`, decided in the recording transaction)
+//      are parent edges without references: `manifest_parents` rows written
+//      and removed with the index, nothing retained. A child pushed later is
+//      then kept by the index as any child is (MetaStore+Keep), while its own
+//      entry retains its bytes and layers.
 
 extension MetaStore {
     /// Records the manifest, its edges and its tags in one write transaction.
@@ -26,7 +32,6 @@ extension MetaStore {
                      now: UInt64) throws -> Bool {
         let repo = try MetaKey.name(repository, "repository")
         let tagKeys = try tags.map { try MetaKey.name($0, "tag") }
-        let references = Array(Set(edges.references)).sorted()
         return try journaledWrite { txn, journal in
             var rec = try getBlob(txn, digest)
             if rec == nil {
@@ -37,13 +42,20 @@ extension MetaStore {
                 rec = fresh
             }
             if try !txn.contains(db.manifests, MetaKey.repoDigest(repo, digest)) {
-                for r in references where r != digest {
+                var required = Set(edges.references)
+                var absent: [BlobDigest] = []
+                for c in Set(edges.sparseChildren) where !required.contains(c) {
+                    if try c == digest || isAvailable(txn, repo, c) { required.insert(c) } else { absent.append(c) }
+                }
+                for r in required where r != digest {
                     guard try isAvailable(txn, repo, r) else {
                         throw StoreError(.referenceUnknown, "manifest \(digest) references \(r), unknown in repository \(repository)")
                     }
                 }
-                try addManifestInTransaction(txn, repo, digest, edges, references: references, size: rec!.location.rawLength,
-                                             createdAt: now, &journal)
+                var recorded = edges
+                recorded.sparseChildren = absent.sorted()
+                try addManifestInTransaction(txn, repo, digest, recorded, references: required.sorted(),
+                                             size: rec!.location.rawLength, createdAt: now, &journal)
                 // Pushed by digest (an index child, a referrer, or an image
                 // whose tag never came): the untagged policy reviews it; the
                 // review keeps it if a tag or a kept index or subject does.
@@ -61,12 +73,13 @@ extension MetaStore {
 
     /// Records a manifest that is not yet one of the repository's, with its
     /// edges, retaining it and its distinct `references` once each
-    /// (invariant 1), and journals it.
+    /// (invariant 1), recording `edges.sparseChildren` as absent children
+    /// (invariant 6), and journals it.
     func addManifestInTransaction(_ txn: LMDBTransaction, _ repo: [UInt8], _ digest: BlobDigest, _ edges: ManifestEdges,
                                   references: [BlobDigest], size: UInt64, createdAt: UInt64,
                                   _ journal: inout [JournalRecord]) throws {
         let entry = ManifestEntry(createdAt: createdAt, mediaType: edges.mediaType, subject: edges.subject, references: references,
-                                  unkeptAt: createdAt)
+                                  unkeptAt: createdAt, absent: edges.sparseChildren)
         let wasMember = try isUsageMember(txn, repo, digest)
         try txn.put(db.manifests, MetaKey.repoDigest(repo, digest), entry.encode())
         try usageMembership(txn, repo, digest, wasMember: wasMember)
@@ -77,6 +90,7 @@ extension MetaStore {
             try adjustRepoRef(txn, repo, r, by: 1)
             try txn.put(db.manifestParents, Self.parentKey(repo, child: r, parent: digest), [])
         }
+        for c in entry.absent { try txn.put(db.manifestParents, Self.parentKey(repo, child: c, parent: digest), []) }
         if let subject = edges.subject {
             try txn.put(db.referrers, MetaKey.referrer(repo, subject: subject, digest),
                         ReferrerValue.encode(mediaType: edges.mediaType, artifactType: edges.artifactType,
@@ -89,14 +103,28 @@ extension MetaStore {
 
     func manifest(repository: String, digest: BlobDigest) throws -> ManifestRecord? {
         let repo = try MetaKey.name(repository, "repository")
+        return try env.read { txn in try manifestRecord(txn, repo, digest) }
+    }
+
+    /// The manifest `tag` names: the tag resolved and its manifest looked up
+    /// in one read transaction (a GET or HEAD by tag).
+    func manifest(repository: String, tag: String) throws -> ManifestRecord? {
+        let repo = try MetaKey.name(repository, "repository")
+        let key = MetaKey.repoTag(repo, try MetaKey.name(tag, "tag"))
         return try env.read { txn in
-            guard let v = try txn.get(db.manifests, MetaKey.repoDigest(repo, digest)) else { return nil }
-            let entry = try ManifestEntry.decode(v)
-            guard let rec = try getBlob(txn, digest) else {
-                throw StoreError(.corrupt, "manifest \(digest) of \(repository) has no blob record")
-            }
-            return ManifestRecord(digest: digest, mediaType: entry.mediaType, location: rec.location)
+            guard let v = try txn.get(db.tags, key) else { return nil }
+            var r = ByteReader(v, what: "tag")
+            return try manifestRecord(txn, repo, try r.digest())
         }
+    }
+
+    private func manifestRecord(_ txn: LMDBTransaction, _ repo: [UInt8], _ digest: BlobDigest) throws -> ManifestRecord? {
+        guard let v = try txn.get(db.manifests, MetaKey.repoDigest(repo, digest)) else { return nil }
+        let entry = try ManifestEntry.decode(v)
+        guard let rec = try getBlob(txn, digest) else {
+            throw StoreError(.corrupt, "manifest \(digest) of \(String(decoding: repo, as: UTF8.self)) has no blob record")
+        }
+        return ManifestRecord(digest: digest, mediaType: entry.mediaType, location: rec.location)
     }
 
     /// The stored edges of a manifest (fsck, GC, tests).
@@ -131,7 +159,7 @@ extension MetaStore {
         journal.append(.manifestDeleted(repository: String(decoding: repo, as: UTF8.self), digest: digest, at: now, by: by))
         let mkey = MetaKey.repoDigest(repo, digest)
         var orphaned: [BlobDigest] = []
-        for r in entry.references where r != digest {
+        for r in entry.parentEdges where r != digest {
             if try txn.contains(db.manifests, MetaKey.repoDigest(repo, r)) { orphaned.append(r) }
         }
         try txn.scanPrefix(db.referrers, MetaKey.repoPrefix(repo) + digest.key) { suffix, _ in
@@ -165,6 +193,7 @@ extension MetaStore {
             try adjustRepoRef(txn, repo, r, by: -1)
             try txn.delete(db.manifestParents, Self.parentKey(repo, child: r, parent: digest))
         }
+        for c in entry.absent { try txn.delete(db.manifestParents, Self.parentKey(repo, child: c, parent: digest)) }
     }
 
     func referrers(repository: String, subject: BlobDigest, artifactType: String?) throws -> [Referrer] {

@@ -43,8 +43,9 @@ enum JournalRecord: Equatable, Sendable {
             if let s = edges.subject { w.u8(1); w.digest(s) } else { w.u8(0) }
             if let a = edges.artifactType { w.u8(1); w.string16(a) } else { w.u8(0) }
             if let a = edges.annotations { w.u8(1); w.u32(UInt32(a.count)); w.raw(a) } else { w.u8(0) }
-            w.u32(UInt32(edges.references.count))
-            for r in edges.references { w.digest(r) }
+            w.digests32(edges.references)
+            // A sparse index's absent children: trailing, only when present.
+            if !edges.sparseChildren.isEmpty { w.digests32(edges.sparseChildren) }
         case let .manifestDeleted(repository, digest, at, by):
             w.u8(Kind.manifestDeletedBy.rawValue)
             w.string16(repository)
@@ -84,13 +85,12 @@ enum JournalRecord: Equatable, Sendable {
             let subject: BlobDigest? = try r.u8() == 1 ? try r.digest() : nil
             let artifactType: String? = try r.u8() == 1 ? try r.string16() : nil
             let annotations: [UInt8]? = try r.u8() == 1 ? Array(try r.take(Int(try r.u32()))) : nil
-            let n = Int(try r.u32())
-            var refs: [BlobDigest] = []
-            refs.reserveCapacity(min(n, bytes.count / 33))
-            for _ in 0..<n { refs.append(try r.digest()) }
+            let refs = try r.digests32()
+            let absent = r.atEnd ? [] : try r.digests32()
             record = .manifestPut(repository: repository, digest: digest, at: at,
                                   edges: ManifestEdges(mediaType: mediaType, references: refs, subject: subject,
-                                                       artifactType: artifactType, annotations: annotations))
+                                                       artifactType: artifactType, annotations: annotations,
+                                                       sparseChildren: absent))
         case .manifestDeleted:
             record = .manifestDeleted(repository: try r.string16(), digest: try r.digest(), at: try r.u64())
         case .tagSet:

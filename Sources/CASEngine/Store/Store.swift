@@ -293,6 +293,20 @@ public final class Store: Sendable {
         return try meta.resolveTag(repository: repository, tag: tag)
     }
 
+    /// What a manifest GET or HEAD needs before any byte (digest, media
+    /// type, size): one read transaction, no pack read. The bytes, when
+    /// wanted, come from `manifest(repository:digest:)` (or a cache of them:
+    /// a digest names the same bytes forever).
+    public func manifestHead(repository: String, tag: String) throws -> ManifestHead? {
+        try checkOpen()
+        return try meta.manifest(repository: repository, tag: tag).map(ManifestHead.init)
+    }
+
+    public func manifestHead(repository: String, digest: BlobDigest) throws -> ManifestHead? {
+        try checkOpen()
+        return try meta.manifest(repository: repository, digest: digest).map(ManifestHead.init)
+    }
+
     /// Media type and size of a manifest without reading its bytes.
     public func manifestInfo(repository: String, digest: BlobDigest) throws -> (mediaType: String, size: UInt64)? {
         try checkOpen()

@@ -57,6 +57,19 @@ public struct UploadStatus: Sendable, Equatable {
     public let startedAt: UInt64
 }
 
+/// A manifest of a repository as its index entry has it (no bytes read).
+public struct ManifestHead: Sendable, Equatable {
+    public let digest: BlobDigest
+    public let mediaType: String
+    public let size: UInt64
+
+    init(_ record: ManifestRecord) {
+        digest = record.digest
+        mediaType = record.mediaType
+        size = record.location.rawLength
+    }
+}
+
 public struct StoredManifest: Sendable, Equatable {
     public let digest: BlobDigest
     public let mediaType: String
@@ -78,14 +91,22 @@ public struct ManifestEdges: Sendable, Equatable {
     /// The manifest's `annotations` object as JSON bytes, opaque to the engine,
     /// returned as-is in referrer listings.
     public var annotations: [UInt8]?
+    /// Children of an index that need not be in the repository (a sparse
+    /// index: `validation.manifests.indexes.platforms: none|list`). On a put,
+    /// each one the repository holds is counted like a reference; the rest
+    /// are recorded as absent: not counted, but parent edges all the same, so
+    /// a child pushed later is kept by the index (MetaStore+Manifests
+    /// invariant 6). As recorded (journal, stored entry): the absent ones only.
+    public var sparseChildren: [BlobDigest]
 
     public init(mediaType: String, references: [BlobDigest], subject: BlobDigest? = nil,
-                artifactType: String? = nil, annotations: [UInt8]? = nil) {
+                artifactType: String? = nil, annotations: [UInt8]? = nil, sparseChildren: [BlobDigest] = []) {
         self.mediaType = mediaType
         self.references = references
         self.subject = subject
         self.artifactType = artifactType
         self.annotations = annotations
+        self.sparseChildren = sparseChildren
     }
 }
 

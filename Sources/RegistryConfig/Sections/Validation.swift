@@ -58,11 +58,8 @@ extension RegistryConfiguration.Validation {
             manifests.indexes.platforms = try enumValue(raw, Indexes.Platforms.self, indexes.keyPath("platforms"))
         }
         manifests.indexes.platformList = try Self.platforms(indexes)
-        if manifests.indexes.platforms != .all {
-            throw ConfigurationError.unsupported(indexes.keyPath("platforms"), origin: indexes.origin(of: "platforms"),
-                                                 reason: RejectedKeys.reason(for: indexes.keyPath("platforms")))
-        }
-        if !manifests.indexes.platformList.isEmpty {
+        // distribution reads platformlist only with platforms: list.
+        if manifests.indexes.platforms != .list, !manifests.indexes.platformList.isEmpty {
             throw ConfigurationError.unsupported(indexes.keyPath("platformlist"), origin: indexes.origin(of: "platformlist"),
                 reason: RejectedKeys.reason(for: indexes.keyPath("platformlist")))
         }

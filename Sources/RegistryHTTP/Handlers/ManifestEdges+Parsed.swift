@@ -8,14 +8,19 @@ import OCIModel
 
 extension ManifestEdges {
     /// Throws `MANIFEST_BLOB_UNKNOWN` for a reference, `MANIFEST_INVALID` for a
-    /// subject, whose digest algorithm the engine does not store.
-    public init(_ parsed: ParsedManifest) throws {
-        var references: [BlobDigest] = []
+    /// subject, whose digest algorithm the engine does not store. The
+    /// children of an index that `indexChildren` lets be absent become
+    /// sparse children (IndexChildPolicy).
+    public init(_ parsed: ParsedManifest, indexChildren: IndexChildPolicy = .all) throws {
+        var references: [BlobDigest] = [], sparse: [BlobDigest] = []
+        // A digest listed twice (two platforms, one image) is required if either must exist.
+        let children = parsed.kind == .index ? parsed.manifests : []
+        let optional = Set(children.map(\.digest)).subtracting(children.filter { indexChildren.mustExist($0) }.map(\.digest))
         for r in parsed.references {
             guard let b = BlobDigest(r.description) else {
                 throw RegistryError(.manifestBlobUnknown, detail: r.description)
             }
-            references.append(b)
+            if optional.contains(r) { sparse.append(b) } else { references.append(b) }
         }
         var subject: BlobDigest? = nil
         if let s = parsed.subject {
@@ -25,6 +30,6 @@ extension ManifestEdges {
             subject = b
         }
         self.init(mediaType: parsed.mediaType, references: references, subject: subject,
-                  artifactType: parsed.artifactType, annotations: parsed.annotationsJSON)
+                  artifactType: parsed.artifactType, annotations: parsed.annotationsJSON, sparseChildren: sparse)
     }
 }

@@ -12,40 +12,55 @@ import NIOHTTP1
 import OCIModel
 
 extension RegistryHandler {
+    /// The index answers first, where the handler runs (one read
+    /// transaction: tag, entry, size); HEAD and 304 never touch the bytes,
+    /// and a GET takes them from the manifest cache, or once from the packs.
     func getManifest(_ request: Request, name: String, reference: String) async throws -> HTTPResponse {
         let ref = try Reference(parsing: reference)
         let store = self.store
-        let stored: StoredManifest?
+        let found: ManifestHead?
         switch ref {
         case .tag(let tag):
-            stored = try await ioRead(.getContent) { try store.manifest(repository: name, tag: tag) }
-            if stored != nil { store.recordPull(repository: name, tag: tag) }
+            found = try lookup(.stat) { try store.manifestHead(repository: name, tag: tag) }
         case .digest(let digest):
             let d = try blobDigest(digest.description)
-            stored = try await ioRead(.getContent) { try store.manifest(repository: name, digest: d) }
+            found = try lookup(.stat) { try store.manifestHead(repository: name, digest: d) }
         }
-        guard let manifest = stored else {
+        guard let head = found else {
             throw RegistryError(.manifestUnknown, detail: "\(name):\(reference)")
         }
+        // A HEAD by tag counts: containerd resolves a tag with HEAD, then pulls by digest.
+        if case .tag(let tag) = ref { store.recordPull(repository: name, tag: tag) }
 
         var headers = HTTPHeaders()
-        let digest = manifest.digest.description
+        let digest = head.digest.description
         headers.add(name: "Docker-Content-Digest", value: digest)
         headers.add(name: "ETag", value: "\"\(digest)\"")
         if let inm = request.headers.first(name: "If-None-Match"), Self.etagMatches(inm, digest: digest) {
             return HTTPResponse(status: .notModified, headers: headers)
         }
-        headers.add(name: "Content-Type", value: manifest.mediaType)
-        headers.add(name: "Content-Length", value: String(manifest.bytes.count))
+        headers.add(name: "Content-Type", value: head.mediaType)
+        headers.add(name: "Content-Length", value: String(head.size))
         if request.method == .HEAD {
             return HTTPResponse(status: .ok, headers: headers)
         }
+        let bytes: [UInt8]
+        if let cached = manifestCache.get(head.digest) {
+            bytes = cached
+        } else {
+            // Deleted since the lookup: 404, as if the lookup had come after.
+            guard let stored = try await ioRead(.getContent, { try store.manifest(repository: name, digest: head.digest) }) else {
+                throw RegistryError(.manifestUnknown, detail: "\(name):\(reference)")
+            }
+            bytes = stored.bytes
+            manifestCache.put(head.digest, bytes)
+        }
         if events.enabled {
             let tag: String? = if case .tag(let t) = ref { t } else { nil }
-            events.notePull(event("pull", request, repository: name, digest: digest, mediaType: manifest.mediaType,
-                                  size: UInt64(manifest.bytes.count), tag: tag, path: "/v2/\(name)/manifests/\(digest)"))
+            events.notePull(event("pull", request, repository: name, digest: digest, mediaType: head.mediaType,
+                                  size: UInt64(bytes.count), tag: tag, path: "/v2/\(name)/manifests/\(digest)"))
         }
-        return HTTPResponse(status: .ok, headers: headers, body: .bytes(manifest.bytes))
+        return HTTPResponse(status: .ok, headers: headers, body: .bytes(bytes))
     }
 
     static func etagMatches(_ header: String, digest: String) -> Bool {
@@ -89,7 +104,7 @@ extension RegistryHandler {
             if !tags.contains(tag) { tags.append(tag) }
         }
 
-        let edges = try ManifestEdges(parsed)
+        let edges = try ManifestEdges(parsed, indexChildren: configuration.indexChildren)
         let store = self.store
         let finalTags = tags
         let freeze = configuration.tagFreeze, user = request.user

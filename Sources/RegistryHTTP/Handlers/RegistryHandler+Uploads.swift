@@ -73,7 +73,7 @@ extension RegistryHandler {
         if let from = request.query["from"] {
             // An invalid `from` cannot hold the blob: fall back to a new session.
             guard RepositoryName.isValid(from) else { return nil }
-            return try await io(.list) { try store.mountBlob(digest, into: name, from: from) }.map { ($0, from) }
+            return try await io(.move) { try store.mountBlob(digest, into: name, from: from) }.map { ($0, from) }
         }
         let candidates = try await ioRead(.list) { try store.repositoriesLinking(digest, limit: Self.anonymousMountCandidates) }
         for source in candidates where await mayPull(request, repository: source, digest: digest) {
@@ -115,7 +115,7 @@ extension RegistryHandler {
         do {
             _ = try await appendBody(request, name: name, id: id, offset: offset)
             // 202 tells the client its bytes are stored: make them durable first.
-            status = try await io(.stat) { try store.syncUpload(id: id, repository: name) }
+            status = try await io(.writer) { try store.syncUpload(id: id, repository: name) }
         } catch let e as StoreError where e.code == .outOfOrder {
             let current = try await io(.stat) { try store.uploadStatus(id: id, repository: name) }
             throw rangeError(request, name: name, status: current)

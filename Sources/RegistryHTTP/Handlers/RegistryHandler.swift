@@ -43,6 +43,8 @@ struct RegistryHandler: Sendable {
     let storageMetrics: StorageMetrics
     /// `registry_http_in_flight_requests`.
     let inFlight: InFlightRequests
+    /// Verified manifest bytes by digest (manifest GET).
+    let manifestCache: ManifestCache
     let logger: Logger
 
     /// Runs blocking store work on the thread pool, never on an event loop,
@@ -56,13 +58,25 @@ struct RegistryHandler: Sendable {
         try await readPool.runIfActive(timed(action, work))
     }
 
+    /// Runs an index lookup where the handler runs (no thread-pool hop):
+    /// reads of the memory-mapped index that take no lock and wait for no
+    /// writer (`RegistryStore.manifestHead`). Timed as `io`.
+    func lookup<T>(_ action: StorageAction, _ work: () throws -> T) rethrows -> T {
+        let start = ContinuousClock.now
+        defer { storageMetrics.record(action, nanoseconds: Self.nanoseconds(ContinuousClock.now - start)) }
+        return try work()
+    }
+
+    static func nanoseconds(_ d: Duration) -> Int64 {
+        d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
+    }
+
     private func timed<T>(_ action: StorageAction, _ work: @escaping @Sendable () throws -> T) -> @Sendable () throws -> T {
         let metrics = storageMetrics
         return {
             let start = ContinuousClock.now
             defer {
-                let d = ContinuousClock.now - start
-                metrics.record(action, nanoseconds: d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000)
+                metrics.record(action, nanoseconds: Self.nanoseconds(ContinuousClock.now - start))
             }
             return try work()
         }

@@ -1,7 +1,8 @@
 // The slice of the engine API RegistryHTTP uses. `CASEngine.Store` conforms;
 // the seam a future
 // object-storage/PostgreSQL backend plugs into (DESIGN.md). Every method may block: handlers
-// call them only through `RegistryHandler.io` (thread pool).
+// call them through `RegistryHandler.io` (thread pool), except `manifestHead`,
+// an index lookup in memory-mapped pages that handlers make where they run.
 //
 // Thread safety: implementations must be safe to call from any thread.
 
@@ -43,6 +44,10 @@ public protocol RegistryStore: Sendable {
                      freeze: TagFreeze?, by: String?, notes: [[UInt8]]) throws
     func manifest(repository: String, digest: BlobDigest) throws -> StoredManifest?
     func manifest(repository: String, tag: String) throws -> StoredManifest?
+    /// Digest, media type and size, from the index alone (one read
+    /// transaction, never the manifest's bytes): what HEAD and a cached GET need.
+    func manifestHead(repository: String, tag: String) throws -> ManifestHead?
+    func manifestHead(repository: String, digest: BlobDigest) throws -> ManifestHead?
     func deleteManifest(repository: String, digest: BlobDigest, by: String?, notes: [[UInt8]]) throws
     func deleteTag(repository: String, tag: String, by: String?, notes: [[UInt8]]) throws
     func promoteTags(repository: String, chain: [String], expect: [String: BlobDigest], freeze: TagFreeze?, by: String?) throws

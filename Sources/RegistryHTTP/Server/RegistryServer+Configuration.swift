@@ -19,6 +19,11 @@ extension RegistryServer {
         /// `validation.manifests.urls` / `validation.disabled`: which foreign-layer
         /// URLs a pushed manifest may carry (400 MANIFEST_INVALID otherwise).
         public var manifestURLs: ManifestURLPolicy = .refuseAll
+        /// `validation.manifests.indexes` / `validation.disabled`: which children
+        /// of a pushed index must already be in the repository.
+        public var indexChildren: IndexChildPolicy = .all
+        /// Verified manifest bytes kept in memory for GETs (ManifestCache); 0: none.
+        public var manifestCacheBytes: Int = 16 << 20
         /// Largest manifest body accepted (413 MANIFEST_INVALID beyond).
         public var manifestMaxSize: Int = 4 << 20
         /// `catalog.maxentries`: `n` above it is 400 PAGINATION_NUMBER_INVALID;

@@ -109,7 +109,8 @@ public final class RegistryServer: Service, Sendable {
         let handler = RegistryHandler(store: store, threadPool: threadPool, readPool: readPool, configuration: configuration,
                                       modes: modes, health: storageHealthCheck, authorizer: authorizer, events: events,
                                       storageMetrics: StorageMetrics(factory: metricsFactory),
-                                      inFlight: InFlightRequests(factory: metricsFactory), logger: logger)
+                                      inFlight: InFlightRequests(factory: metricsFactory),
+                                      manifestCache: ManifestCache(capacity: configuration.manifestCacheBytes), logger: logger)
         let server: NIOAsyncChannel<EventLoopFuture<NegotiatedConnection>, Never>
         var debug: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>? = nil
         let tls: TLSContextProvider?

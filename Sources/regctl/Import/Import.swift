@@ -23,6 +23,7 @@
 import ArgumentParser
 import CASEngine
 import Foundation
+import RegistryHTTP
 import RegistryConfig
 
 struct Import: ParsableCommand {
@@ -55,7 +56,8 @@ struct Import: ParsableCommand {
     func run() throws {
         let settings = try loadConfiguration(config)
         let layout = try DistributionLayout.read(root: distributionRoot)
-        let plan = ImportPlan(layout, maxManifestSize: settings.berth.limits.manifestMaxSize)
+        let plan = ImportPlan(layout, maxManifestSize: settings.berth.limits.manifestMaxSize,
+                              indexChildren: IndexChildPolicy(settings.validation))
         if let url {
             finish(try overHTTP(url, settings, plan, layout))
         } else {

@@ -33,9 +33,11 @@ struct ImportPlan {
     /// Skips found while planning (links, manifest bytes).
     var skipped: [ImportReport.Skip] = []
 
-    init(_ layout: DistributionLayout, maxManifestSize: Int = ParsedManifest.defaultMaxSize) {
+    /// `indexChildren`: the target's `validation.manifests.indexes` policy, so
+    /// a sparse index distribution accepted imports where Berth would accept its push.
+    init(_ layout: DistributionLayout, maxManifestSize: Int = ParsedManifest.defaultMaxSize, indexChildren: IndexChildPolicy = .all) {
         for repo in layout.repositories {
-            repositories.append(plan(repo, layout, maxManifestSize))
+            repositories.append(plan(repo, layout, maxManifestSize, indexChildren))
         }
     }
 
@@ -45,7 +47,7 @@ struct ImportPlan {
     }
 
     private mutating func plan(_ repo: DistributionLayout.Repository, _ layout: DistributionLayout,
-                               _ maxManifestSize: Int) -> Repository {
+                               _ maxManifestSize: Int, _ indexChildren: IndexChildPolicy) -> Repository {
         let fm = FileManager.default
         var out = Repository(name: repo.name)
         var blobs = Set<BlobDigest>()
@@ -85,7 +87,7 @@ struct ImportPlan {
             }
             do {
                 let parsed = try ParsedManifest.parse(bytes, contentType: nil)
-                manifests[d] = Manifest(digest: d, bytes: bytes, mediaType: parsed.mediaType, edges: try ManifestEdges(parsed))
+                manifests[d] = Manifest(digest: d, bytes: bytes, mediaType: parsed.mediaType, edges: try ManifestEdges(parsed, indexChildren: indexChildren))
             } catch {
                 skip(.manifest, repo.name, d.description, .unparseableManifest, "\(error)")
             }
@@ -127,7 +129,8 @@ struct ImportPlan {
         var visited = Set<BlobDigest>()
         func visit(_ d: BlobDigest) {
             guard let m = manifests[d], visited.insert(d).inserted else { return }
-            for r in m.edges.references { visit(r) }
+            // A sparse index's children too: one present counts as its reference.
+            for r in m.edges.references + m.edges.sparseChildren { visit(r) }
             order.append(m)
         }
         for d in manifests.keys.sorted() { visit(d) }
