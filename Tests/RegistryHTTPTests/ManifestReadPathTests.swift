@@ -45,6 +45,26 @@ import Testing
         }
     }
 
+    /// Blob HEAD: a referenced blob is answered from the index alone; a
+    /// zero-ref one still goes through the grace-period restart (the
+    /// engine's `store.stat.after-check` point, hit only on that path).
+    @Test func blobHEADRestartsTheGraceOfAZeroRefBlobOnly() async throws {
+        try await TestRegistry.with { r in
+            let manifest = try await Fixtures.image(r, repo: "app", seed: "blob-head")
+            #expect(try await r.putManifest("app", "v1", manifest).status == .created)
+            let layer = Fixtures.sha256(Fixtures.bytes("layer-blob-head"))
+            let loose = try await r.pushBlob("app", Fixtures.bytes("pushed, referenced by nothing"))
+            Failpoint.arm(.statAfterCheck, .fail, scope: r.root)
+            defer { Failpoint.disarm(.statAfterCheck) }
+            #expect(try await r.send(.HEAD, "/v2/app/blobs/\(layer)").status == .ok)
+            #expect(try await r.send(.HEAD, "/v2/app/blobs/\(loose)").status == .internalServerError,
+                    "a zero-ref blob must restart its grace period before a client is told it exists")
+            Failpoint.disarm(.statAfterCheck)
+            #expect(try await r.send(.HEAD, "/v2/app/blobs/\(loose)").status == .ok)
+            #expect(try await r.send(.HEAD, "/v2/other/blobs/\(layer)").status == .notFound)
+        }
+    }
+
     @Test func theCacheStaysWithinItsCapacity() {
         let cache = ManifestCache(capacity: 16 * 1000)        // 1000 bytes a shard
         var digests: [BlobDigest] = []

@@ -356,66 +356,6 @@ final class E2EBench: @unchecked Sendable {
 
     // MARK: 3. wrk
 
-    struct WrkResult { var rps: Double; var p50: Double; var p99: Double; var requests: Double; var errors: Int }
-
-    static func parseDuration(_ s: Substring) -> Double {
-        // wrk prints e.g. 312.00us, 1.23ms, 2.01s, 1.00m; returns milliseconds
-        let units: [(String, Double)] = [("us", 0.001), ("ms", 1), ("s", 1000), ("m", 60_000)]
-        for (u, f) in units where s.hasSuffix(u) {
-            return (Double(s.dropLast(u.count)) ?? .nan) * f
-        }
-        return .nan
-    }
-
-    func runWrk(_ args: [String]) throws -> WrkResult {
-        let out = try Measure.run("/usr/bin/wrk", args)
-        var r = WrkResult(rps: .nan, p50: .nan, p99: .nan, requests: .nan, errors: 0)
-        for line in out.split(separator: "\n") {
-            let f = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard !f.isEmpty else { continue }
-            if f[0] == "Requests/sec:", f.count > 1 { r.rps = Double(f[1]) ?? .nan }
-            if f[0] == "50%", f.count > 1 { r.p50 = E2EBench.parseDuration(f[1]) }
-            if f[0] == "99%", f.count > 1 { r.p99 = E2EBench.parseDuration(f[1]) }
-            if f.count > 2, f[1] == "requests", f[2] == "in" { r.requests = Double(f[0]) ?? .nan }
-            if line.contains("Non-2xx") || line.contains("Socket errors") { r.errors += Int(f.last ?? "0") ?? 1 }
-        }
-        guard r.rps.isFinite else { throw E2EError("wrk output not understood:\n\(out)") }
-        return r
-    }
-
-    /// Closed-loop load like wrk's: `connections` keep-alive connections, each
-    /// on its own thread, issuing requests back to back for `seconds`;
-    /// per-request latencies (monotonic) give p50/p99.
-    func closedLoop(port: UInt16, method: String, path: String, headers: [(String, String)] = [],
-                    connections: Int, seconds: Double) throws -> WrkResult {
-        let lat = Locked<[Double]>([])
-        let errors = Locked(0)
-        let t0 = E2EBench.now()
-        let deadline = t0 + seconds
-        Measure.onThreads(connections) { _ in
-            let c = HTTPConn(port: port, bufferSize: 64 << 10)
-            var mine: [Double] = []
-            mine.reserveCapacity(1 << 16)
-            var bad = 0
-            while true {
-                let a = E2EBench.now()
-                if a >= deadline { break }
-                do {
-                    let r = try c.request(method, path, headers: headers, keepBody: false)
-                    if r.status >= 400 { bad += 1 }
-                } catch { bad += 1 }
-                mine.append((E2EBench.now() - a) * 1000)
-            }
-            lat.with { $0 += mine }
-            errors.with { $0 += bad }
-        }
-        let t = E2EBench.now() - t0
-        let all = lat.with { $0 }.sorted()
-        guard !all.isEmpty else { throw E2EError("no requests completed") }
-        func pct(_ q: Double) -> Double { all[min(all.count - 1, Int(Double(all.count) * q))] }
-        return WrkResult(rps: Double(all.count) / t, p50: pct(0.5), p99: pct(0.99), requests: Double(all.count), errors: errors.with { $0 })
-    }
-
     func wrkPhase() throws {
         log("3. wrk: manifest GET by tag and blob HEAD, 2 threads x 32 connections x \(seconds) s, \(reps) reps")
         var blobDigest: [String: String] = [:]
@@ -428,7 +368,7 @@ final class E2EBench: @unchecked Sendable {
             let r = try c.request("GET", "/v2/bench/wrk/manifests/latest", headers: [("Accept", API.manifestType)])
             guard r.status == 200, r.body == m else { throw E2EError("\(s.name): manifest GET returned \(r.status), \(r.body.count) bytes") }
         }
-        var results: [String: [String: [WrkResult]]] = [:]
+        var results: [String: [String: [Load.Result]]] = [:]
         var cpu: [String: [String: Double]] = [:]
         for rep in 0..<reps {
             for s in order(rep) {
@@ -443,8 +383,8 @@ final class E2EBench: @unchecked Sendable {
                     // Content-Length body a HEAD response never has (0 requests
                     // complete). Blob HEAD uses the built-in client instead.
                     let r = name == "head"
-                        ? try closedLoop(port: s.port, method: "HEAD", path: "/v2/bench/wrk/blobs/\(blobDigest[s.name]!)", connections: 32, seconds: Double(seconds))
-                        : try runWrk(args)
+                        ? try Load.closedLoop(port: s.port, method: "HEAD", path: "/v2/bench/wrk/blobs/\(blobDigest[s.name]!)", connections: 32, seconds: Double(seconds))
+                        : try Load.wrk(args)
                     let c = s.cpuSeconds() - c0
                     results[s.name, default: [:]][name, default: []].append(r)
                     cpu[s.name, default: [:]][name, default: 0] += c / (r.requests / 1000)

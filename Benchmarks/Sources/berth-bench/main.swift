@@ -4,6 +4,8 @@
 // berth-bench e2e [WORKDIR] [--regctl PATH] [--distribution PATH] [--quick]
 //                            Berth vs CNCF distribution over HTTP on loopback
 //                            (WORKDIR defaults to ./bench-e2e, removed at the end)
+// berth-bench limits [WORKDIR] [--regctl PATH] [--quick]
+//                            Berth against nginx and dd on this machine, same run
 import Foundation
 
 let args = CommandLine.arguments
@@ -42,7 +44,24 @@ case "e2e":
         print("berth-bench e2e: \(error)")
         exit(1)
     }
+case "limits":
+    var rest = Array(args.dropFirst(2))
+    let cwd = FileManager.default.currentDirectoryPath
+    var regctl = URL(fileURLWithPath: cwd).deletingLastPathComponent().path + "/.build/release/regctl"
+    if let i = rest.firstIndex(of: "--regctl"), i + 1 < rest.count { regctl = rest[i + 1]; rest.removeSubrange(i...(i + 1)) }
+    let quick = rest.contains("--quick")
+    rest.removeAll { $0 == "--quick" }
+    for tool in [regctl, "/usr/bin/wrk", "/usr/sbin/nginx"] where !FileManager.default.isExecutableFile(atPath: tool) {
+        print("berth-bench limits: \(tool) missing (regctl: swift build -c release -j 2 --product regctl at the root; apt-get install -y wrk nginx-light)")
+        exit(2)
+    }
+    do {
+        try LimitsBench(workDir: rest.first ?? cwd + "/bench-limits", berthBinary: regctl, quick: quick).run()
+    } catch {
+        print("berth-bench limits: \(error)")
+        exit(1)
+    }
 default:
-    print("usage: berth-bench engine [DIR] | berth-bench gc [DIR] | berth-bench gc-drain [DIR] | berth-bench e2e [WORKDIR] [--regctl PATH] [--distribution PATH]")
+    print("usage: berth-bench engine [DIR] | berth-bench gc [DIR] | berth-bench gc-drain [DIR] | berth-bench e2e [WORKDIR] [--regctl PATH] [--distribution PATH] | berth-bench limits [WORKDIR] [--regctl PATH] [--quick]")
     exit(2)
 }

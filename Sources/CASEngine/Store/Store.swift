@@ -143,6 +143,17 @@ public final class Store: Sendable {
         return try meta.refreshIfAvailable(repository: repository, digest: digest, now: now)
     }
 
+    /// The blob as HEAD would report it, from one read transaction and
+    /// never a write: nil when the repository does not have it. A zero-ref
+    /// blob comes back with refcount 0 and its grace period NOT restarted:
+    /// a caller about to tell a client it exists must then call
+    /// `stat(_:in:)` (which restarts it); a referenced blob needs nothing more.
+    public func peek(_ digest: BlobDigest, in repository: String) throws -> BlobInfo? {
+        try checkOpen()
+        return try meta.availableBlob(repository: repository, digest: digest)
+            .map { BlobInfo(digest: digest, size: $0.location.rawLength, refcount: $0.refcount) }
+    }
+
     /// Whether HEAD/GET would find the blob in the repository (no grace restart).
     func isAvailable(_ digest: BlobDigest, in repository: String) throws -> Bool {
         try meta.availableBlob(repository: repository, digest: digest) != nil

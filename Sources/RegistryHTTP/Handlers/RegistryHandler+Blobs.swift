@@ -19,9 +19,17 @@ extension RegistryHandler {
 
         let rangeHeader = request.headers.first(name: "Range")
         if request.method == .HEAD && rangeHeader == nil {
-            // Index lookup only: no file is opened for HEAD.
-            guard let info = try await ioRead(.stat, { try store.stat(digest, in: name) }) else {
+            // Index lookup only: no file is opened for HEAD. A referenced
+            // blob is answered where the handler runs; a zero-ref one takes
+            // the pool, where `stat` restarts its grace period (a write).
+            guard var info = try lookup(.stat, { try store.peek(digest, in: name) }) else {
                 throw RegistryError(.blobUnknown, detail: digest.description)
+            }
+            if info.refcount == 0 {
+                guard let refreshed = try await ioRead(.stat, { try store.stat(digest, in: name) }) else {
+                    throw RegistryError(.blobUnknown, detail: digest.description)
+                }
+                info = refreshed
             }
             headers.add(name: "Content-Length", value: String(info.size))
             return HTTPResponse(status: .ok, headers: headers)

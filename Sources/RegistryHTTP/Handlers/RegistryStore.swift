@@ -20,6 +20,9 @@ public protocol BlobContent: Sendable {
 
 public protocol RegistryStore: Sendable {
     func stat(_ digest: BlobDigest, in repository: String) throws -> BlobInfo?
+    /// `stat` without its grace restart of a zero-ref blob: a read only,
+    /// made where the handler runs (Store.peek).
+    func peek(_ digest: BlobDigest, in repository: String) throws -> BlobInfo?
     func openBlobContent(_ digest: BlobDigest, in repository: String?) throws -> any BlobContent
     func mountBlob(_ digest: BlobDigest, into repository: String, from: String?) throws -> BlobInfo?
     /// Repositories the blob is linked into, at most `limit` (anonymous mount candidates).
