@@ -42,11 +42,9 @@ extension MetaStore {
         guard let dbi = db.outbox else { return [] }
         return try env.read { txn in
             var out: [OutboxEntry] = []
-            let start = [Self.outboxEntryTag] + MetaKey.sequence(after &+ 1)
-            try txn.scan(dbi, from: start) { key, value in
-                guard key.first == Self.outboxEntryTag, key.count == 9 else { return false }
-                var r = ByteReader(Array(key.dropFirst()), what: "outbox key")
-                out.append(OutboxEntry(sequence: try r.u64BE(), payload: value))
+            try txn.scan(dbi, from: [Self.outboxEntryTag] + MetaKey.sequence(after &+ 1)) { key, value in
+                guard let sequence = try Self.outboxSequence(key) else { return false }
+                out.append(OutboxEntry(sequence: sequence, payload: value))
                 return out.count < limit
             }
             return out
@@ -57,19 +55,11 @@ extension MetaStore {
     func outboxCursor(_ endpoint: String) throws -> UInt64 {
         guard let dbi = db.outbox else { return 0 }
         let key = [Self.outboxCursorTag] + Array(endpoint.utf8)
-        if let v = try env.read({ txn in try txn.get(dbi, key) }) {
-            var r = ByteReader(v, what: "outbox cursor")
-            return try r.u64()
-        }
+        if let v = try env.read({ txn in try txn.get(dbi, key) }) { return try Self.decodeCursor(v) }
         return try env.write { txn in
-            if let v = try txn.get(dbi, key) {
-                var r = ByteReader(v, what: "outbox cursor")
-                return try r.u64()
-            }
-            let end = try nextSequenceValue(txn) &- 1
-            var w = ByteWriter(capacity: 8)
-            w.u64(end)
-            try txn.put(dbi, key, w.bytes)
+            if let v = try txn.get(dbi, key) { return try Self.decodeCursor(v) }
+            let end = try peekSequence(txn) &- 1
+            try txn.put(dbi, key, Self.encodeCursor(end))
             return end
         }
     }
@@ -80,28 +70,18 @@ extension MetaStore {
     func acknowledgeOutbox(endpoint: String, through sequence: UInt64, keep: Set<String>) throws {
         guard let dbi = db.outbox else { return }
         try env.write { txn in
-            var w = ByteWriter(capacity: 8)
-            w.u64(sequence)
-            try txn.put(dbi, [Self.outboxCursorTag] + Array(endpoint.utf8), w.bytes)
+            try txn.put(dbi, [Self.outboxCursorTag] + Array(endpoint.utf8), Self.encodeCursor(sequence))
             var low = UInt64.max
-            var stale: [[UInt8]] = []
-            try txn.scan(dbi, from: [Self.outboxCursorTag]) { key, value in
-                guard key.first == Self.outboxCursorTag else { return false }
-                let name = String(decoding: key.dropFirst(), as: UTF8.self)
-                if keep.contains(name) {
-                    var r = ByteReader(value, what: "outbox cursor")
-                    low = min(low, try r.u64())
-                } else {
-                    stale.append(key)
-                }
+            var stale: [String] = []
+            try txn.scanPrefix(dbi, [Self.outboxCursorTag]) { suffix, value in
+                let name = String(decoding: suffix, as: UTF8.self)
+                if keep.contains(name) { low = min(low, try Self.decodeCursor(value)) } else { stale.append(name) }
                 return true
             }
-            for key in stale { try txn.delete(dbi, key) }
+            for name in stale { try txn.delete(dbi, [Self.outboxCursorTag] + Array(name.utf8)) }
             var doomed: [[UInt8]] = []
             try txn.scan(dbi, from: [Self.outboxEntryTag]) { key, _ in
-                guard key.first == Self.outboxEntryTag, key.count == 9 else { return false }
-                var r = ByteReader(Array(key.dropFirst()), what: "outbox key")
-                guard try r.u64BE() <= low else { return false }
+                guard let s = try Self.outboxSequence(key), s <= low else { return false }
                 doomed.append(key)
                 return true
             }
@@ -109,25 +89,32 @@ extension MetaStore {
         }
     }
 
-    /// The next sequence the counter will issue (nothing is taken).
-    private func nextSequenceValue(_ txn: LMDBTransaction) throws -> UInt64 {
-        guard let stored = try txn.get(db.meta, MetaKey.nextSequence) else { return 1 }
-        var r = ByteReader(stored, what: "sequence")
-        return try r.u64()
-    }
-
     /// Entries stored (what is waiting for the slowest endpoint).
     func outboxCount() throws -> Int {
         guard let dbi = db.outbox else { return 0 }
         return try env.read { txn in
             var n = 0
-            try txn.scan(dbi, from: [Self.outboxEntryTag]) { key, _ in
-                guard key.first == Self.outboxEntryTag else { return false }
-                n += 1
-                return true
-            }
+            try txn.scanPrefix(dbi, [Self.outboxEntryTag]) { _, _ in n += 1; return true }
             return n
         }
+    }
+
+    /// The sequence of an entry key; nil past the entries.
+    private static func outboxSequence(_ key: [UInt8]) throws -> UInt64? {
+        guard key.first == outboxEntryTag, key.count == 9 else { return nil }
+        var r = ByteReader(Array(key.dropFirst()), what: "outbox key")
+        return try r.u64BE()
+    }
+
+    private static func decodeCursor(_ v: [UInt8]) throws -> UInt64 {
+        var r = ByteReader(v, what: "outbox cursor")
+        return try r.u64()
+    }
+
+    private static func encodeCursor(_ sequence: UInt64) -> [UInt8] {
+        var w = ByteWriter(capacity: 8)
+        w.u64(sequence)
+        return w.bytes
     }
 }
 

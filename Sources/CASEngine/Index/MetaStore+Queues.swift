@@ -49,11 +49,7 @@ extension MetaStore {
 
     /// The next store-wide sequence number (nothing queued yet has it).
     func sequenceHighWater() throws -> UInt64 {
-        try env.read { txn in
-            guard let stored = try txn.get(db.meta, MetaKey.nextSequence) else { return 1 }
-            var r = ByteReader(stored, what: "sequence")
-            return try r.u64()
-        }
+        try env.read { txn in try peekSequence(txn) }
     }
 
     /// Removes the given entries (as `reviewPage` returned them) that are

@@ -181,15 +181,18 @@ final class MetaStore: @unchecked Sendable {
 
     /// Next value of the store-wide sequence (tag history and review queue order).
     func nextSequence(_ txn: LMDBTransaction) throws -> UInt64 {
-        var seq: UInt64 = 1
-        if let stored = try txn.get(db.meta, MetaKey.nextSequence) {
-            var r = ByteReader(stored, what: "sequence")
-            seq = try r.u64()
-        }
+        let seq = try peekSequence(txn)
         var w = ByteWriter()
         w.u64(seq + 1)
         try txn.put(db.meta, MetaKey.nextSequence, w.bytes)
         return seq
+    }
+
+    /// The value `nextSequence` would issue next, taking nothing.
+    func peekSequence(_ txn: LMDBTransaction) throws -> UInt64 {
+        guard let stored = try txn.get(db.meta, MetaKey.nextSequence) else { return 1 }
+        var r = ByteReader(stored, what: "sequence")
+        return try r.u64()
     }
 
     enum RepoCounter: Int { case manifests = 0, tags = 1, links = 2 }
