@@ -33,9 +33,14 @@ struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
+    /// One formatter for every line (a formatter per line was measurable
+    /// per request with the access log on); ISO8601DateFormatter is
+    /// thread-safe for formatting.
+    nonisolated(unsafe) static let timeFormatter = ISO8601DateFormatter()
+
     func log(event: LogEvent) {
         var object: [String: String] = [
-            "time": ISO8601DateFormatter().string(from: Date()),
+            "time": Self.timeFormatter.string(from: Date()),
             "level": event.level.rawValue,
             "msg": "\(event.message)",
             "logger": label,
