@@ -79,7 +79,7 @@ struct WebUIBrowserTests {
                       actions: [pull, push]
                     - repository: "**"
                       users: [admin]
-                      actions: "*"
+                      actions: [pull, push, delete]
             berth:
               gc:
                 deleteuntagged: true

@@ -14,6 +14,10 @@ import Foundation
 import OCIModel
 
 extension RegistryHandler {
+    static let uiImageConfigTypes: Set<String> = [
+        "application/vnd.oci.image.config.v1+json", "application/vnd.docker.container.image.v1+json",
+    ]
+
     func uiManifestPage(_ r: WebUIRequest, name: String, digest raw: String) async throws -> HTTPResponse {
         guard let digest = BlobDigest(raw) else { throw WebUIError(.notFound, "Not a digest.") }
         let store = self.store
@@ -29,7 +33,10 @@ extension RegistryHandler {
         body += "<dt>media type</dt><dd>\(HTML.text(facts.mediaType))</dd>"
         body += "<dt>size</dt><dd>\(HTML.bytes(facts.size)) (manifest \(facts.bytes.count) B)</dd>"
         body += "<dt>tags</dt><dd id=\"manifest-tags\">\(tags.isEmpty ? "none" : tags.map { "<a href=\"\(repoURL)/-/history/\(HTML.component($0))\">\(HTML.text($0))</a>" }.joined(separator: ", "))</dd>"
-        if let at = facts.parsed?.artifactType { body += "<dt>artifact type</dt><dd>\(HTML.text(at))</dd>" }
+        // ParsedManifest falls back to the config's media type; an image's config type is no artifact type.
+        if let at = facts.parsed?.artifactType, !Self.uiImageConfigTypes.contains(at) {
+            body += "<dt>artifact type</dt><dd>\(HTML.text(at))</dd>"
+        }
         if let s = facts.parsed?.subject {
             body += "<dt>subject</dt><dd><a href=\"\(repoURL)/-/manifest/\(HTML.component(s.digest.description))\">\(HTML.digest(s.digest.description))</a></dd>"
         }

@@ -23,7 +23,7 @@
 //      browser (WebUISecrets invariant 3) and a same-origin `Origin` or
 //      `Sec-Fetch-Site`; otherwise 403 and nothing changes.
 //   3. Every answer carries a CSP without inline script or style, nosniff,
-//      frame-ancestors 'none', no-store and no-referrer.
+//      frame-ancestors 'none', no-store and a same-origin referrer policy.
 //   4. Read-only mode, `storage.delete.enabled` and the access rules decide
 //      which buttons render, and are checked again when a form is posted.
 
@@ -259,7 +259,8 @@ extension RegistryHandler {
         h.replaceOrAdd(name: "Content-Security-Policy", value: uiCSP)
         h.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
         h.replaceOrAdd(name: "X-Frame-Options", value: "DENY")
-        h.replaceOrAdd(name: "Referrer-Policy", value: "no-referrer")
+        // Not no-referrer: with it chromium sends `Origin: null` on the page's own form posts.
+        h.replaceOrAdd(name: "Referrer-Policy", value: "same-origin")
         if !h.contains(name: "Cache-Control") { h.add(name: "Cache-Control", value: "no-store") }
     }
 
