@@ -176,7 +176,27 @@ struct WebUIBrowserTests {
         let history = try browser.text("#tag-history") ?? ""
         #expect(history.contains("promote") && history.contains("alice"), "recorded as alice's promotion")
 
-        // The forbidden repository's pages answer as if it did not exist.
+        // An admin (catalog rights) sees every repository and the totals.
+        try browser.submit("document.querySelector('header form').submit()")
+        try browser.navigate(base + "/login")
+        try browser.submit("""
+            document.querySelector('input[name=user]').value = 'admin';
+            document.querySelector('input[name=password]').value = 'admin-pass';
+            document.getElementById('login').submit()
+            """)
+        #expect(try browser.dom().contains(">secret/hidden</a>"))
+        #expect(try browser.text("#stored-bytes")?.hasSuffix(" B") == false, "stored bytes in KiB at least")
+        #expect(try browser.text("#gc-backlog") != nil && browser.text("#last-collection") != nil)
+        try browser.screenshot(to: Self.screenshots.appendingPathComponent("registry-admin.png"))
+        try browser.submit("document.querySelector('header form').submit()")
+
+        // For alice, the forbidden repository's pages answer as if it did not exist.
+        try browser.navigate(base + "/login")
+        try browser.submit("""
+            document.querySelector('input[name=user]').value = 'alice';
+            document.querySelector('input[name=password]').value = 'alice-pass';
+            document.getElementById('login').submit()
+            """)
         try browser.navigate(base + "/repo/secret/hidden")
         #expect(try browser.dom().contains("No such repository"))
         #expect(try !browser.dom().contains(hidden.manifest.digest))

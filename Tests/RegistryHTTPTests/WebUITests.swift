@@ -235,6 +235,48 @@ struct WebUITests {
         }
     }
 
+    /// Any other authorizer (token auth): the page refuses rather than guessing.
+    struct OtherAuthorizer: RequestAuthorizer {
+        func authorize(_ request: AuthorizationRequest) async -> AuthorizationDecision { .allow(user: "someone") }
+    }
+
+    @Test func otherAuthIsRefusedAndFailedLoginsAreThrottled() async throws {
+        try await TestRegistry.with(authorizer: OtherAuthorizer()) { (r: TestRegistry) async throws in
+            let page = try await r.send(.GET, "/ui/")
+            #expect(page.status == .notImplemented && page.text.contains("auth.htpasswd"))
+        }
+        let dir = try AuthTools.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try AuthTools.htpasswd(dir + "/htpasswd", "alice", "pw-alice", create: true)
+        let auth = try HtpasswdAuthorizer(realm: "berth", path: dir + "/htpasswd", maxFailures: 2, failureWindow: .seconds(3600),
+                                          logger: Logger(label: "test"))
+        try await TestRegistry.with(authorizer: auth) { (r: TestRegistry) async throws in
+            var b = Browser()
+            let token = try #require(Self.csrf(try await b.get(r, "/ui/login").text))
+            for _ in 0..<2 {
+                #expect(try await b.post(r, "/ui/login", [("user", "alice"), ("password", "bad"), ("csrf", token)]).status == .unauthorized)
+            }
+            let throttled = try await b.post(r, "/ui/login", [("user", "alice"), ("password", "pw-alice"), ("csrf", token)])
+            #expect(throttled.status == .tooManyRequests && throttled["Retry-After"] != nil, "the registry's login throttle")
+            #expect(b.cookies["berth_session"] == nil)
+            #expect(try await r.send(.GET, "/v2/", headers: [AuthTools.basic("alice", "pw-alice")]).status == .tooManyRequests,
+                    "the same throttle as the API's")
+        }
+    }
+
+    @Test func hostileLabelsRenderAsText() async throws {
+        try await TestRegistry.with { (r: TestRegistry) async throws in
+            let config = Fixtures.bytes(#"{"os":"linux","architecture":"arm64","config":{"Labels":{"x":"\#(Self.hostile)"}},"history":[{"created_by":"<b>bold</b>"}]}"#)
+            let c = try await r.pushBlob("lab", config)
+            let m = Fixtures.bytes("{\"schemaVersion\":2,\"mediaType\":\"\(Fixtures.ociManifest)\",\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"\(c)\",\"size\":\(config.count)},\"layers\":[]}")
+            #expect(try await r.putManifest("lab", "v1", m).status == .created)
+            let page = try await r.send(.GET, "/ui/repo/lab/-/manifest/\(Fixtures.sha256(m))")
+            #expect(page.text.contains("id=\"labels\"") && page.text.contains("&lt;script&gt;"))
+            #expect(!page.text.contains(Self.hostile) && !page.text.contains("<b>bold</b>"))
+            #expect(try await r.send(.GET, "/ui/repo/lab").text.contains("linux/arm64"))
+        }
+    }
+
     @Test func disabledAnswers404() async throws {
         try await TestRegistry.with({ $0.uiEnabled = false }) { (r: TestRegistry) async throws in
             #expect(try await r.send(.GET, "/ui/").status == .notFound)
