@@ -26,6 +26,16 @@ struct WebUIBrowserTests {
             .appendingPathComponent("docs/ui")
     }
 
+    @Test func berthUIEnabledFalseTurnsThePageOff() throws {
+        let off = try RegistryProcess.start(environment: ["REGISTRY_BERTH_UI_ENABLED": "false"])
+        defer { off.stop() }
+        #expect(try HTTPProbe.request(url: off.baseURL + "/ui/").status == 404)
+        let on = try RegistryProcess.start()
+        defer { on.stop() }
+        let page = try HTTPProbe.request(url: on.baseURL + "/ui/")
+        #expect(page.status == 200 && page.header("content-security-policy")?.contains("default-src 'none'") == true)
+    }
+
     @Test(.enabled(if: Chromium.executable != nil || underCI,
                    "chromium is not installed (apt-get install chromium); skipped. Under CI=true this is a failure."))
     func everyPageInARealBrowser() throws {

@@ -277,6 +277,21 @@ struct WebUITests {
         }
     }
 
+    @Test func theRegistryPageIsPaginatedAndSearchable() async throws {
+        try await TestRegistry.with { (r: TestRegistry) async throws in
+            for i in 0..<105 { try await r.pushBlob("team/r\(String(format: "%03d", i))", Fixtures.bytes("blob \(i)")) }
+            try await r.pushBlob("other/x", Fixtures.bytes("other"))
+            let first = try await r.send(.GET, "/ui/")
+            #expect(first.text.components(separatedBy: "<tr><td><a href=\"/ui/repo/").count - 1 == 100)
+            #expect(first.text.contains("id=\"next-page\" href=\"/ui/?q=&amp;after=team%2Fr098\""), "other/x sorts first")
+            let second = try await r.send(.GET, "/ui/?q=&after=team%2Fr098")
+            #expect(second.text.components(separatedBy: "<tr><td><a href=\"/ui/repo/").count - 1 == 6)
+            #expect(!second.text.contains("next-page"))
+            let search = try await r.send(.GET, "/ui/?q=R10")
+            #expect(search.text.contains(">team/r100</a>") && search.text.contains(">team/r104</a>") && !search.text.contains(">team/r099</a>"))
+        }
+    }
+
     @Test func disabledAnswers404() async throws {
         try await TestRegistry.with({ $0.uiEnabled = false }) { (r: TestRegistry) async throws in
             #expect(try await r.send(.GET, "/ui/").status == .notFound)
