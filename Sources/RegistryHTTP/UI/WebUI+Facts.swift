@@ -12,22 +12,54 @@ import CASEngine
 import Foundation
 import OCIModel
 
-struct WebUIManifestFacts {
+struct WebUIManifestFacts: Sendable {
     let digest: BlobDigest
     let mediaType: String
     let bytes: [UInt8]
     let parsed: ParsedManifest?
     let size: UInt64
     let platforms: [String]
-    /// The image config, parsed as JSON, when small enough.
-    let config: [String: Any]?
+    /// The image config, when small enough.
+    let config: WebUIImageConfig?
 
     static func platform(_ p: Platform) -> String {
         "\(p.os)/\(p.architecture)" + (p.variant.map { "/\($0)" } ?? "")
     }
 }
 
-extension WebUIManifestFacts: @unchecked Sendable {}
+/// What the manifest page shows of an image config (the OCI config's fields;
+/// Docker's use the same names).
+struct WebUIImageConfig: Sendable {
+    struct Step: Sendable {
+        var created = "", createdBy = "", comment = ""
+        var emptyLayer = false
+    }
+
+    var os: String?, architecture: String?, variant: String?, created: String?, author: String?
+    var command: [String] = []
+    var labels: [String: String] = [:]
+    var history: [Step] = []
+
+    init(_ json: [String: Any]) {
+        os = json["os"] as? String
+        architecture = json["architecture"] as? String
+        variant = json["variant"] as? String
+        created = json["created"] as? String
+        author = json["author"] as? String
+        let inner = json["config"] as? [String: Any]
+        command = (inner?["Entrypoint"] as? [String] ?? []) + (inner?["Cmd"] as? [String] ?? [])
+        labels = (inner?["Labels"] as? [String: Any])?.mapValues { "\($0)" } ?? [:]
+        history = (json["history"] as? [[String: Any]] ?? []).map {
+            Step(created: $0["created"] as? String ?? "", createdBy: $0["created_by"] as? String ?? "",
+                 comment: $0["comment"] as? String ?? "", emptyLayer: $0["empty_layer"] as? Bool ?? false)
+        }
+    }
+
+    var platform: String? {
+        guard let os, let architecture else { return nil }
+        return "\(os)/\(architecture)" + (variant.map { "/\($0)" } ?? "")
+    }
+}
 
 extension RegistryHandler {
     static let uiConfigLimit: UInt64 = 1 << 20
@@ -38,7 +70,7 @@ extension RegistryHandler {
         let parsed = try? ParsedManifest.parse(m.bytes, contentType: m.mediaType)
         var size = UInt64(m.bytes.count)
         var platforms: [String] = []
-        var config: [String: Any]? = nil
+        var config: WebUIImageConfig? = nil
         if let parsed {
             switch parsed.kind {
             case .index:
@@ -58,10 +90,9 @@ extension RegistryHandler {
                     if c.size >= 0, UInt64(c.size) <= uiConfigLimit, let d = BlobDigest(c.digest.description),
                        let bytes = try? store.openBlobContent(d, in: repository).read(offset: 0, length: Int(c.size)),
                        let json = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] {
-                        config = json
-                        if let os = json["os"] as? String, let arch = json["architecture"] as? String {
-                            platforms.append("\(os)/\(arch)" + ((json["variant"] as? String).map { "/\($0)" } ?? ""))
-                        }
+                        let parsedConfig = WebUIImageConfig(json)
+                        config = parsedConfig
+                        if let p = parsedConfig.platform { platforms.append(p) }
                     }
                 }
             }

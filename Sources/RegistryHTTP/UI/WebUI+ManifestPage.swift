@@ -96,26 +96,21 @@ extension RegistryHandler {
         return uiHTML(uiLayout(title: "\(name)@\(digest)", viewer: r.viewer, csrf: r.csrf, crumbs: crumbs, body: body))
     }
 
-    func uiConfigSection(_ c: [String: Any]) -> String {
+    func uiConfigSection(_ c: WebUIImageConfig) -> String {
         var s = "<h2>Config</h2><dl class=\"kv\" id=\"config\">"
-        for key in ["os", "architecture", "variant", "created", "author"] {
-            if let v = c[key] as? String { s += "<dt>\(key)</dt><dd>\(HTML.text(v))</dd>" }
+        for (key, value) in [("os", c.os), ("architecture", c.architecture), ("variant", c.variant), ("created", c.created),
+                             ("author", c.author)] {
+            if let value { s += "<dt>\(key)</dt><dd>\(HTML.text(value))</dd>" }
         }
-        let inner = c["config"] as? [String: Any]
-        let cmd = (inner?["Entrypoint"] as? [String] ?? []) + (inner?["Cmd"] as? [String] ?? [])
-        if !cmd.isEmpty {
-            s += "<dt>command</dt><dd><code>\(HTML.text(cmd.joined(separator: " ")))</code></dd>"
-        }
+        if !c.command.isEmpty { s += "<dt>command</dt><dd><code>\(HTML.text(c.command.joined(separator: " ")))</code></dd>" }
         s += "</dl>"
-        if let labels = inner?["Labels"] as? [String: Any], !labels.isEmpty {
-            s += "<h3>Labels</h3>" + uiKeyValues(labels.mapValues { "\($0)" }, id: "labels")
-        }
-        if let history = c["history"] as? [[String: Any]], !history.isEmpty {
+        if !c.labels.isEmpty { s += "<h3>Labels</h3>" + uiKeyValues(c.labels, id: "labels") }
+        if !c.history.isEmpty {
             s += "<h3>History</h3><table id=\"history\"><thead><tr><th>created</th><th>created by</th><th>comment</th></tr></thead><tbody>"
-            for h in history {
-                let empty = (h["empty_layer"] as? Bool) == true ? " <span class=\"muted\">(no layer)</span>" : ""
-                s += "<tr><td>\(HTML.text(h["created"] as? String ?? ""))</td><td><code>\(HTML.text(h["created_by"] as? String ?? ""))</code>\(empty)</td>"
-                    + "<td>\(HTML.text(h["comment"] as? String ?? ""))</td></tr>"
+            for h in c.history {
+                let empty = h.emptyLayer ? " <span class=\"muted\">(no layer)</span>" : ""
+                s += "<tr><td>\(HTML.text(h.created))</td><td><code>\(HTML.text(h.createdBy))</code>\(empty)</td>"
+                    + "<td>\(HTML.text(h.comment))</td></tr>"
             }
             s += "</tbody></table>"
         }

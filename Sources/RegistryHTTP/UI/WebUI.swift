@@ -32,55 +32,6 @@ import Foundation
 import NIOHTTP1
 import OCIModel
 
-/// Who is looking, and what they may do.
-struct WebUIViewer: Sendable {
-    enum Access: Sendable {
-        /// No `auth:`: everyone may do everything (the registry's behaviour).
-        case open
-        case htpasswd(HtpasswdAuthorizer)
-    }
-
-    var user: String?
-    var access: Access
-    /// Logged in through the form (a session cookie), so a logout button makes sense.
-    var session = false
-
-    func may(_ actions: [String], _ repository: String) -> Bool {
-        switch access {
-        case .open: return true
-        case .htpasswd(let h):
-            return h.policy.allows(user: user, scopes: [AccessScope(type: "repository", name: repository, actions: actions)])
-        }
-    }
-
-    var mayCatalog: Bool {
-        switch access {
-        case .open: return true
-        case .htpasswd(let h): return h.policy.allows(user: user, scopes: [.catalog])
-        }
-    }
-
-    var canLogIn: Bool { if case .htpasswd = access { return true } else { return false } }
-}
-
-/// One page request.
-struct WebUIRequest {
-    let head: HTTPRequestHead
-    /// Already read for a POST (into `form`); handed on to the API's code.
-    let body: RequestBody
-    /// Below `/ui`, without the query ("/", "/repo/app").
-    let path: String
-    let query: QueryParameters
-    var form = QueryParameters(nil)
-    let peer: String?
-    var viewer: WebUIViewer
-    /// The browser's `berth_csrf` cookie (new: set on this answer).
-    let nonce: String
-    let newNonce: Bool
-
-    var csrf: String = ""
-}
-
 extension RegistryHandler {
     static let uiSessionCookie = "berth_session"
     static let uiNonceCookie = "berth_csrf"
@@ -354,16 +305,5 @@ extension RegistryHandler {
             return host + (u.port.map { ":\($0)" } ?? "") + configuration.prefix.trimmingSuffix("/")
         }
         return r.head.headers.first(name: "Host") ?? "localhost"
-    }
-}
-
-struct WebUIError: Error {
-    let status: HTTPResponseStatus
-    let message: String
-    var headers: [(String, String)] = []
-    init(_ status: HTTPResponseStatus, _ message: String, headers: [(String, String)] = []) {
-        self.status = status
-        self.message = message
-        self.headers = headers
     }
 }
