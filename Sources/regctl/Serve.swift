@@ -85,6 +85,7 @@ struct Serve: AsyncParsableCommand {
             "delete": "\(serverConfig.deleteEnabled)",
             "readonly": "\(serverConfig.readOnly)",
             "tls": "\(serverConfig.tls != nil)",
+            "ui": "\(serverConfig.uiEnabled ? "\(serverConfig.prefix)/ui/" : "off")",
             "health": "\(serverConfig.storageHealth.map { "every \($0.interval)s, threshold \($0.threshold)" } ?? "off")",
         ])
         for key in settings.keysWithoutEffect {

@@ -50,6 +50,10 @@ enum ServerSettings {
         s.smallMonolithicLimit = c.berth.smallBlobThreshold
         s.tagsMaxEntries = c.tags.maxTags
         s.drainTimeout = c.http.drainTimeout ?? 0
+        s.uiEnabled = c.berth.ui.enabled
+        s.collectorPolicy = GCPolicy(deleteUntagged: c.berth.gc.deleteUntagged, gracePeriod: UInt64(c.berth.gc.gracePeriod),
+                                     untaggedDelay: UInt64(c.berth.gc.untaggedDelay))
+        s.retention = retention(from: c)
         try TLSSetup.apply(c, to: &s)
         if let debug = c.http.debug {
             let (host, port) = try address(debug.addr, key: "http.debug.addr")

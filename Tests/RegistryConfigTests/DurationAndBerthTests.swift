@@ -119,6 +119,18 @@ import Testing
         }
     }
 
+    @Test func webPageSwitch() throws {
+        #expect(RegistryConfiguration.defaults.berth.ui.enabled)
+        let off = try RegistryConfiguration.parse(yaml: "version: 0.1\nberth:\n  ui:\n    enabled: false\n", environment: [:])
+        #expect(!off.berth.ui.enabled)
+        let env = try RegistryConfiguration.parse(yaml: "version: 0.1\n", environment: ["REGISTRY_BERTH_UI_ENABLED": "false"])
+        #expect(!env.berth.ui.enabled)
+        #expect { try RegistryConfiguration.parse(yaml: "version: 0.1\nberth:\n  ui:\n    theme: dark\n", environment: [:]) }
+            throws: { error in "\(error)".contains("berth.ui.theme") }
+        #expect { try RegistryConfiguration.parse(yaml: "version: 0.1\nberth:\n  ui:\n    enabled: sometimes\n", environment: [:]) }
+            throws: { error in "\(error)".contains("berth.ui.enabled") }
+    }
+
     @Test func tagHistoryPolicy() throws {
         let yaml = "version: 0.1\nberth:\n  tags:\n    history:\n      maxentries: 50\n      maxage: 720h\n      protect: 168h\n"
         let history = try RegistryConfiguration.parse(yaml: yaml, environment: [:]).berth.tags.history

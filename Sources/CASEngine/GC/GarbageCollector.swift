@@ -123,7 +123,10 @@ extension Store {
                 }
             }
         }
-        if !dryRun { metrics.collected(report) }
+        if !dryRun {
+            try meta.setLastCollection(now)
+            metrics.collected(report)
+        }
         return report
     }
 

@@ -98,6 +98,7 @@ extension Store {
             try meta.removeReviewItems(done)
         }
         if droppedUntagged, try !meta.untaggedReviewsDropped() { try meta.setUntaggedReviewsDropped(true) }
+        try meta.setLastCollection(now)
         metrics.collected(report)
         return report
     }

@@ -15,6 +15,8 @@ enum MetaKey {
     static let journalNeedsReplay: [UInt8] = Array("journal_needs_replay".utf8)
     /// Present once an online pass with the untagged policy off dropped untagged reviews.
     static let untaggedReviewsDropped: [UInt8] = Array("untagged_reviews_dropped".utf8)
+    /// u64 LE unix seconds: when the last collector pass (online or mark-and-sweep) finished.
+    static let lastCollection: [UInt8] = Array("last_collection".utf8)
 
     /// UTF-8 bytes of a repository name, tag or upload id; `.invalidArgument`
     /// when empty or containing NUL.

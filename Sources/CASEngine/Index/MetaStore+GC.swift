@@ -67,6 +67,22 @@ extension MetaStore {
 
     func setUntaggedReviewsDropped(_ on: Bool) throws { try setMetaFlag(MetaKey.untaggedReviewsDropped, on) }
 
+    /// When the last collector pass finished (unix seconds); nil: never.
+    func lastCollection() throws -> UInt64? {
+        try env.read { txn in
+            guard let v = try txn.get(db.meta, MetaKey.lastCollection) else { return nil }
+            var r = ByteReader(v, what: "last_collection")
+            return try r.u64()
+        }
+    }
+
+    func setLastCollection(_ at: UInt64) throws {
+        var w = ByteWriter(capacity: 8)
+        w.u64(at)
+        let bytes = w.bytes
+        try env.write { txn in try txn.put(db.meta, MetaKey.lastCollection, bytes) }
+    }
+
     func enqueueUntaggedReviews(repository: String, _ digests: [BlobDigest], at: UInt64) throws {
         guard !digests.isEmpty else { return }
         _ = try MetaKey.name(repository, "repository")

@@ -139,6 +139,14 @@ extension MetaStore {
         }
     }
 
+    /// The union's bytes and blobs only (O(1); the web page's totals).
+    func usageTotals() throws -> (bytes: UInt64, blobs: UInt64) {
+        try env.read { txn in
+            try requireUsage()
+            return try usageTotals(txn)
+        }
+    }
+
     /// Every repository's usage and the union's bytes and blobs, from one
     /// read transaction (O(repositories)).
     func usage() throws -> (repositories: [String: RepositoryUsage], bytes: UInt64, blobs: UInt64) {

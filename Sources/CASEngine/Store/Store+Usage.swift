@@ -20,6 +20,8 @@ public struct RegistryUsage: Sendable, Equatable {
     /// Review items queued for the online collector (zero-ref blobs,
     /// untagged manifests) not yet decided.
     public var gcBacklog: Int = 0
+    /// Unix seconds at which the last collector pass finished; nil: none yet.
+    public var lastCollection: UInt64? = nil
 
     /// The sum over repositories of referenced bytes, minus the union: what
     /// deduplication saves.
@@ -47,6 +49,7 @@ extension Store {
         for id in try packs.packIDs() { u.storedBytes += (try? packs.fileSize(of: id)) ?? 0 }
         u.deadBytes = try deadBytes()
         u.gcBacklog = try meta.reviewQueueCount()
+        u.lastCollection = try meta.lastCollection()
         return u
     }
 }

@@ -11,6 +11,14 @@ extension RegistryConfiguration {
         public var metadata = Metadata()
         public var tags = Tags()
         public var retention = Retention()
+        public var ui = UI()
+
+        /// `berth.ui`: the web page `regctl serve` serves under `<prefix>/ui/`.
+        public struct UI: Sendable, Equatable {
+            /// On by default; `false` answers 404 under `/ui/`.
+            public var enabled = true
+            public init() {}
+        }
 
         /// `berth.retention`, modelled on zot's: per repository the first
         /// policy whose `repositories` globs match applies.
@@ -166,6 +174,9 @@ extension RegistryConfiguration.Berth {
         try historyReader.finish()
         try tagsReader.finish()
         retention = try Self.retention(try reader.section("retention"))
+        let uiReader = try reader.section("ui")
+        ui.enabled = try uiReader.bool("enabled") ?? true
+        try uiReader.finish()
         try reader.finish()
     }
 

@@ -137,6 +137,9 @@ public final class HtpasswdAuthorizer: RequestAuthorizer {
         return true
     }
 
+    /// Whether the file (as last loaded) still names `user` (web page sessions).
+    func hasUser(_ user: String) -> Bool { state.withLock { $0.file.entries[user] != nil } }
+
     // MARK: File
 
     private func reloadIfChanged() async {

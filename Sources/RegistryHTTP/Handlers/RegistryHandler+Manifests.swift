@@ -138,13 +138,18 @@ extension RegistryHandler {
             let notes = [event("delete", request, repository: name, tag: tag)].compactMap { $0 }
             try await io(.delete) { try store.deleteTag(repository: name, tag: tag, by: user, notes: notes) }
         case .digest(let d):
-            let digest = try blobDigest(d.description)
-            let notes = [event("delete", request, repository: name, digest: digest.description)].compactMap { $0 }
-            try await io(.delete) { try store.deleteManifest(repository: name, digest: digest, by: user, notes: notes) }
+            try await deleteManifest(request, name: name, digest: try blobDigest(d.description))
         }
         var headers = HTTPHeaders()
         headers.add(name: "Content-Length", value: "0")
         return HTTPResponse(status: .accepted, headers: headers)
+    }
+
+    /// A manifest delete by digest and its event; the web page's form uses it too.
+    func deleteManifest(_ request: Request, name: String, digest: BlobDigest) async throws {
+        let store = self.store, user = request.user
+        let notes = [event("delete", request, repository: name, digest: digest.description)].compactMap { $0 }
+        try await io(.delete) { try store.deleteManifest(repository: name, digest: digest, by: user, notes: notes) }
     }
 }
 

@@ -44,16 +44,8 @@ extension RegistryHandler {
             guard parsed.chain.contains(tag) else { throw RegistryError(.tagInvalid, "expect names a tag outside the chain", detail: tag) }
             expect[tag] = try blobDigest(digest)
         }
-        let store = self.store
-        let chain = parsed.chain, expected = expect, freeze = configuration.tagFreeze, user = request.user
-        let result = try await io(.putContent) {
-            try store.promoteTags(repository: name, chain: chain, expect: expected, freeze: freeze, by: user)
-        }
-        // Every moved tag is a tag push to a receiver (distribution has no promotion).
-        try await appendEvents(chain.dropFirst().compactMap { tag in
-            result[tag].map { event("push", request, repository: name, digest: $0.description, tag: tag,
-                                    path: "/v2/\(name)/manifests/\($0)") } ?? nil
-        })
+        let chain = parsed.chain
+        let result = try await promote(request, name: name, chain: chain, expect: expect)
         var json = "{\"tags\":{"
         for (i, tag) in chain.enumerated() {
             guard let d = result[tag] else { continue }
@@ -64,5 +56,20 @@ extension RegistryHandler {
         }
         json += "}}"
         return .json(json)
+    }
+
+    /// The promotion itself (validated chain) and its events; the web page's form uses it too.
+    func promote(_ request: Request, name: String, chain: [String], expect: [String: BlobDigest]) async throws -> [String: BlobDigest] {
+        let store = self.store
+        let freeze = configuration.tagFreeze, user = request.user
+        let result = try await io(.putContent) {
+            try store.promoteTags(repository: name, chain: chain, expect: expect, freeze: freeze, by: user)
+        }
+        // Every moved tag is a tag push to a receiver (distribution has no promotion).
+        try await appendEvents(chain.dropFirst().compactMap { tag in
+            result[tag].map { event("push", request, repository: name, digest: $0.description, tag: tag,
+                                    path: "/v2/\(name)/manifests/\($0)") } ?? nil
+        })
+        return result
     }
 }

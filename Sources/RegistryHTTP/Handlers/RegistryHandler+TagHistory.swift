@@ -76,7 +76,17 @@ extension RegistryHandler {
         if parsed.steps != nil && parsed.to != nil { throw RegistryError(.tagInvalid, "name steps or to, not both") }
         if let steps = parsed.steps, steps < 1 { throw RegistryError(.tagInvalid, "steps must be at least 1", detail: String(steps)) }
         let to = try parsed.to.map(blobDigest)
-        let store = self.store, steps = parsed.steps, freeze = configuration.tagFreeze, user = request.user
+        let result = try await rollback(request, name: name, tag: tag, steps: parsed.steps, to: to)
+        var json = "{\"tag\":"
+        JSONText.appendString(tag, to: &json)
+        json += ",\"digest\":\"\(result.digest)\",\"previous\":" + (result.previous.map { "\"\($0)\"" } ?? "null") + "}"
+        return .json(json)
+    }
+
+    /// The rollback itself and its event; the web page's form uses it too.
+    func rollback(_ request: Request, name: String, tag: String, steps: Int?, to: BlobDigest?) async throws
+        -> (digest: BlobDigest, previous: BlobDigest?) {
+        let store = self.store, freeze = configuration.tagFreeze, user = request.user
         let result: (digest: BlobDigest, previous: BlobDigest?)
         do {
             result = try await io(.putContent) { try store.rollbackTag(repository: name, tag: tag, steps: steps, to: to, freeze: freeze, by: user) }
@@ -85,10 +95,7 @@ extension RegistryHandler {
         }
         try await appendEvents([event("push", request, repository: name, digest: result.digest.description, tag: tag,
                                       path: "/v2/\(name)/manifests/\(result.digest)")])
-        var json = "{\"tag\":"
-        JSONText.appendString(tag, to: &json)
-        json += ",\"digest\":\"\(result.digest)\",\"previous\":" + (result.previous.map { "\"\($0)\"" } ?? "null") + "}"
-        return .json(json)
+        return result
     }
 
     /// Unix seconds as RFC 3339 UTC (`2024-09-04T12:00:00Z`).

@@ -46,6 +46,8 @@ struct RegistryHandler: Sendable {
     /// Verified manifest bytes by digest (manifest GET).
     let manifestCache: ManifestCache
     let logger: Logger
+    /// The web page's per-process secret (UI/WebUISecrets).
+    let ui = WebUISecrets()
 
     /// Runs blocking store work on the thread pool, never on an event loop,
     /// timed as distribution's storage `action`.
@@ -89,6 +91,12 @@ struct RegistryHandler: Sendable {
             // Distribution's health.Handler wraps the whole API, `/` and unknown paths included.
             label = (try? route(head.uri))?.route.label ?? label
             return (.error(RegistryError(.unavailable, detail: "health check failed: please see /debug/health")), label)
+        }
+        if let path = uiPath(head.uri) {
+            // The web page (UI/): its own auth checks, HTML errors.
+            inFlight.enter("ui")
+            defer { inFlight.leave("ui") }
+            return (await webUI(head: head, path: path, body: body, peer: peer), "ui")
         }
         do {
             let match = try route(head.uri)

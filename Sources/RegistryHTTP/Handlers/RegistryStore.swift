@@ -68,6 +68,10 @@ public protocol RegistryStore: Sendable {
     /// Deduplication-aware usage (kept incrementally by the engine).
     func usage() throws -> RegistryUsage
     func usage(repository: String) throws -> RepositoryUsage?
+    /// The web page's views (CASEngine Store+Browse).
+    func browse(repository: String) throws -> (tags: [TagSummary], untagged: [UntaggedManifest])?
+    func repositorySummary(repository: String) throws -> RepositorySummary?
+    func usageTotals() throws -> RegistryUsage
     /// The notification outbox (CASEngine Store+Outbox).
     func appendOutbox(_ payloads: [[UInt8]]) throws
     func outboxEntries(after: UInt64, limit: Int) throws -> [OutboxEntry]

@@ -1,6 +1,7 @@
 // RegistryHTTP's own settings. regctl maps config.yml (RegistryConfig) onto
 // this struct, so RegistryHTTP does not depend on the YAML shape.
 
+import CASEngine
 import NIOHTTP1
 import RegistryConfig
 
@@ -66,6 +67,13 @@ extension RegistryServer {
         /// answers 503 UNAVAILABLE until a probe passes. nil: no periodic check
         /// (`/debug/health` then probes on demand).
         public var storageHealth: StorageHealth? = nil
+        /// `berth.ui.enabled`: the web page under `<prefix>/ui/` (UI/).
+        public var uiEnabled: Bool = true
+        /// The online collector's policy (`berth.gc`), for the web page's
+        /// "collected at" times; nil: no collector runs.
+        public var collectorPolicy: GCPolicy? = nil
+        /// `berth.retention.policies`, for the same times.
+        public var retention: [RetentionPolicy] = []
         /// Connection limits and timeouts (slowloris, idle keep-alive, header size).
         public var limits: Limits = Limits()
 
