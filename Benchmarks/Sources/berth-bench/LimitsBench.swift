@@ -142,9 +142,9 @@ final class LimitsBench: @unchecked Sendable {
         var best = Double.infinity
         for _ in 0..<3 {
             var usage0 = rusage(), usage1 = rusage()
-            getrusage(RUSAGE_SELF, &usage0)
+            getrusage(RUSAGE_SELF.rawValue, &usage0)
             _ = BlobDigest.compute(UnsafeRawBufferPointer(big), .sha256)
-            getrusage(RUSAGE_SELF, &usage1)
+            getrusage(RUSAGE_SELF.rawValue, &usage1)
             func s(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
             best = min(best, s(usage1.ru_utime) - s(usage0.ru_utime) + s(usage1.ru_stime) - s(usage0.ru_stime))
         }
