@@ -43,7 +43,14 @@ import Testing
     }
 
     @Test func unknownDigestUploadIsStagedThenCopied() async throws {
-        try await S3ClientTests.withServer { _, client in
+        try await S3ClientTests.withServer { server, _ in
+            // Copy threshold below the blob's size: the staged object is
+            // copied as a multipart copy of 5 MiB UploadPartCopy parts.
+            var config = server.configuration()
+            config.multipartCopyThresholdSize = 1 << 20
+            config.multipartCopyChunkSize = 5 << 20
+            config.multipartCopyMaxConcurrency = 2
+            let client = S3Client(config)
             let store = S3BlobStore(client: client, rootDirectory: "", chunkSize: 5 << 20)
             let blob = S3ClientTests.bytes(6 << 20, seed: 5)
             let upload = try store.startUpload()
@@ -58,6 +65,7 @@ import Testing
             try await smallUpload.append(ByteBuffer(bytes: small))
             #expect(try await smallUpload.commit(sha256Hex: Self.hex(small)) == Self.hex(small))
             #expect(try await store.size(sha256Hex: Self.hex(small)) == 5)
+            try await client.shutdown()
         }
     }
 

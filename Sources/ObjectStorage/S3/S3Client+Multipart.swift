@@ -72,8 +72,15 @@ extension S3Client {
         xml += "</CompleteMultipartUpload>"
         let call = Call(method: .POST, key: key, query: [("uploadId", uploadID)],
                         headers: [("Content-Type", "application/xml")], body: .bytes(Array(xml.utf8)))
-        let (_, body) = try await sendCollecting(call, embeddedErrors: true)
-        return XMLNode.parse(body)?.text("ETag") ?? ""
+        do {
+            let (_, body) = try await sendCollecting(call, embeddedErrors: true)
+            return XMLNode.parse(body)?.text("ETag") ?? ""
+        } catch let error as S3Error where error.code == "NoSuchUpload" && error.attempts > 1 {
+            // A retry after an attempt whose answer was lost: that attempt
+            // completed the upload if the object is now there.
+            guard let info = try await headObject(key) else { throw error }
+            return info.etag
+        }
     }
 
     /// Aborting an upload that no longer exists succeeds (NoSuchUpload is
