@@ -9,6 +9,8 @@
 //      a blob smaller than one part is one PutObject with its hash signed.
 //   3. Complete happens only after the computed digest equals the expected
 //      one; on mismatch, error or cancel the multipart upload is aborted.
+//   4. After a failed append, commit or cancel the upload is finished: every
+//      later call throws uploadFinished (a retry starts a new upload).
 
 import NIOCore
 
@@ -47,6 +49,9 @@ public actor S3BlobUpload {
             }
             buffer.discardReadBytes()
         } catch {
+            // The failed part's bytes are gone from the buffer: the upload
+            // cannot be completed any more.
+            finished = true
             await abort()
             throw error
         }
