@@ -52,7 +52,7 @@ extension S3Client {
     public func getObject(_ key: String, range: ClosedRange<Int64>? = nil) async throws -> S3ObjectStream {
         var headers: [(String, String)] = []
         if let range { headers.append(("Range", "bytes=\(range.lowerBound)-\(range.upperBound)")) }
-        let response = try await send(Call(method: .GET, key: key, headers: headers))
+        let response = try await send(Call(method: .GET, key: key, headers: headers, streamsResponse: true))
         let length = Int64(response.headers.first(name: "content-length") ?? "") ?? -1
         var info = Self.objectInfo(key, response.headers)
         if let contentRange = response.headers.first(name: "content-range"),

@@ -56,6 +56,9 @@ public final class S3Client: Sendable {
         var query: [(String, String)] = []
         var headers: [(String, String)] = []
         var body: S3Body? = nil
+        /// The caller streams the answer's body (GetObject): the long
+        /// deadline applies.
+        var streamsResponse = false
 
         var name: String { "\(method.rawValue) \(key.map { "/" + $0 } ?? "/")" }
     }
@@ -128,7 +131,7 @@ public final class S3Client: Sendable {
         } else if call.method == .PUT || call.method == .POST {
             http.headers.replaceOrAdd(name: "Content-Length", value: "0")
         }
-        let streamed = call.body?.isStreamed ?? false || call.method == .GET
+        let streamed = (call.body?.isStreamed ?? false) || call.streamsResponse
         let timeout = streamed ? configuration.streamTimeout : configuration.requestTimeout
         do {
             let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000

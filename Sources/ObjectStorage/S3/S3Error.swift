@@ -57,7 +57,7 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
         case .service:
             if let status, status >= 500 { return true }
             return ["SlowDown", "InternalError", "RequestTimeout", "Throttling", "ThrottlingException",
-                    "RequestTimeTooSkewed", "ServiceUnavailable"].contains(code)
+                    "ServiceUnavailable"].contains(code)
         }
     }
 
