@@ -39,7 +39,7 @@ public final class S3Client: Sendable {
             if configuration.skipVerify { tls.certificateVerification = .none }
             let config = HTTPClient.Configuration(
                 tlsConfiguration: tls, redirectConfiguration: .disallow,
-                timeout: .init(connect: .seconds(10), read: .seconds(120)))
+                timeout: .init(connect: Self.timeAmount(configuration.connectTimeout), read: .seconds(120)))
             http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
             ownsHTTPClient = true
         }
@@ -134,8 +134,7 @@ public final class S3Client: Sendable {
         let streamed = (call.body?.isStreamed ?? false) || call.streamsResponse
         let timeout = streamed ? configuration.streamTimeout : configuration.requestTimeout
         do {
-            let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
-            let response = try await self.http.execute(http, deadline: .now() + .nanoseconds(nanoseconds), logger: logger)
+            let response = try await self.http.execute(http, deadline: .now() + Self.timeAmount(timeout), logger: logger)
             if configuration.requestLogging >= .requests {
                 logger.info("s3 request", metadata: ["operation": "\(operation)", "status": "\(response.status.code)",
                                                      "request_id": "\(response.headers.first(name: "x-amz-request-id") ?? "")"])
@@ -161,6 +160,10 @@ public final class S3Client: Sendable {
                           message: "response body broke off: \(error)", status: Int(response.status.code),
                           requestID: response.headers.first(name: "x-amz-request-id"), operation: operation)
         }
+    }
+
+    static func timeAmount(_ duration: Duration) -> TimeAmount {
+        .nanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     func backoff(_ attempt: Int) -> Duration {

@@ -44,6 +44,10 @@ public struct S3ClientConfiguration: Sendable {
     /// First backoff; doubled each retry, with jitter, capped at `maxBackoff`.
     public var baseBackoff: Duration = .milliseconds(100)
     public var maxBackoff: Duration = .seconds(5)
+    /// How long one attempt waits for a TCP (and TLS) connection; the HTTP
+    /// client keeps re-trying a refused connect until then, so a down
+    /// endpoint costs about `maxAttempts * connectTimeout` before the error.
+    public var connectTimeout: Duration = .seconds(10)
     /// Deadline for one attempt of a request that has no streamed body.
     public var requestTimeout: Duration = .seconds(120)
     /// Deadline for one attempt of a streamed upload or download.

@@ -81,6 +81,7 @@ final class SeaweedFS: @unchecked Sendable {
                                            forcePathStyle: true)
         config.baseBackoff = .milliseconds(20)
         config.maxBackoff = .milliseconds(200)
+        config.connectTimeout = .seconds(2)
         return config
     }
 
