@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "OCIModel", targets: ["OCIModel"]),
         .library(name: "RegistryHTTP", targets: ["RegistryHTTP"]),
         .library(name: "RegistryConfig", targets: ["RegistryConfig"]),
+        .library(name: "ObjectStorage", targets: ["ObjectStorage"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
@@ -78,6 +79,19 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // S3-compatible blob storage: SigV4 signing and an S3 client over
+        // async-http-client (issue 10). Not yet used by the engine.
+        .target(
+            name: "ObjectStorage",
+            dependencies: [
+                "COpenSSL", "RegistryConfig",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "regctl",
             dependencies: [
@@ -101,6 +115,17 @@ let package = Package(
         // Shared by the test suites and the crash writer (seeded generator).
         .target(name: "BerthTestSupport", path: "Tests/Support"),
 
+        // SigV4 against botocore; the S3 client against a real SeaweedFS.
+        .testTarget(
+            name: "ObjectStorageTests",
+            dependencies: [
+                "ObjectStorage", "RegistryConfig",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            // Run by SigV4ConformanceTests with python3 (botocore's signer).
+            exclude: ["Scripts"]
+        ),
         .testTarget(name: "OCIModelTests", dependencies: ["OCIModel", "BerthTestSupport"]),
         .testTarget(
             name: "CASEngineTests",

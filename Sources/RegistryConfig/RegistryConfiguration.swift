@@ -30,10 +30,16 @@ public struct RegistryConfiguration: Sendable, Equatable {
     /// Reads the file at `path` (nil: defaults plus environment only) and
     /// applies `environment`'s `REGISTRY_*` overrides.
     /// `REGISTRY_CONFIGURATION_PATH` is not consulted here; callers resolve it.
-    public static func load(path: String?, environment: [String: String]) throws -> RegistryConfiguration {
+    ///
+    /// `acceptObjectStorage`: parse `storage.s3` into `storage.s3` instead of
+    /// refusing it. Servers and operator commands leave it false: the engine
+    /// cannot yet serve from S3, so such a configuration is refused by name.
+    public static func load(path: String?, environment: [String: String],
+                            acceptObjectStorage: Bool = false) throws -> RegistryConfiguration {
         guard let path else {
             let root = ConfigNode.mapping([ConfigEntry(key: "version", value: .scalar(.init(raw: supportedVersion, kind: .string)))])
-            return try decode(EnvironmentOverrides.apply(environment, to: root))
+            return try decode(EnvironmentOverrides.apply(environment, to: root), environment: environment,
+                              acceptObjectStorage: acceptObjectStorage)
         }
         let text: String
         do {
@@ -41,16 +47,20 @@ public struct RegistryConfiguration: Sendable, Equatable {
         } catch {
             throw ConfigurationError(keyPath: "", message: "cannot read configuration file \(path): \(error.localizedDescription)")
         }
-        return try parse(yaml: text, environment: environment)
+        return try parse(yaml: text, environment: environment, acceptObjectStorage: acceptObjectStorage)
     }
 
-    /// Parses config.yml text and applies `environment`'s `REGISTRY_*` overrides.
-    public static func parse(yaml: String, environment: [String: String]) throws -> RegistryConfiguration {
+    /// Parses config.yml text and applies `environment`'s `REGISTRY_*` overrides
+    /// (and, for `storage.s3`, the AWS_* credential and region variables).
+    public static func parse(yaml: String, environment: [String: String],
+                             acceptObjectStorage: Bool = false) throws -> RegistryConfiguration {
         let root = try ConfigNode.parse(yaml: yaml)
-        return try decode(EnvironmentOverrides.apply(environment, to: root))
+        return try decode(EnvironmentOverrides.apply(environment, to: root), environment: environment,
+                          acceptObjectStorage: acceptObjectStorage)
     }
 
-    static func decode(_ root: ConfigNode) throws -> RegistryConfiguration {
+    static func decode(_ root: ConfigNode, environment: [String: String] = [:],
+                       acceptObjectStorage: Bool = false) throws -> RegistryConfiguration {
         let reader = try SectionReader(path: "", node: root, origin: nil)
         var config = RegistryConfiguration()
 
@@ -66,7 +76,8 @@ public struct RegistryConfiguration: Sendable, Equatable {
         let deprecatedLevel = try reader.string("loglevel")
         config.log = try Log(reader.section("log"), deprecatedLevel: deprecatedLevel)
         if reader.contains("storage") {
-            config.storage = try Storage(stringOrMapSection(reader, "storage"))
+            config.storage = try Storage(stringOrMapSection(reader, "storage"), environment: environment,
+                                         acceptObjectStorage: acceptObjectStorage)
         }
         config.http = try HTTP(reader.section("http"))
         config.auth = try Auth.decode(stringOrMapSection(reader, "auth"))

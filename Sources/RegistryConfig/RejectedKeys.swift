@@ -7,7 +7,7 @@ enum RejectedKeys {
         "middleware": "registry, repository and storage middleware are not implemented",
         "log.hooks": "log hooks (mail) are not implemented",
         "http.tls.letsencrypt": "Let's Encrypt is not implemented; provide certificate and key",
-        "storage.s3": "only the filesystem storage driver is supported",
+        "storage.s3": RegistryConfiguration.Storage.s3NotServable,
         "storage.azure": "only the filesystem storage driver is supported",
         "storage.gcs": "only the filesystem storage driver is supported",
         "storage.inmemory": "only the filesystem storage driver is supported",

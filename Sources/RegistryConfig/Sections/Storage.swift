@@ -1,10 +1,14 @@
 import Foundation
 
 extension RegistryConfiguration {
-    /// `storage:` — exactly one driver (only `filesystem`), plus the
-    /// driver-independent `delete`, `maintenance`, `cache`, `redirect`, `tag`.
+    /// `storage:` — exactly one driver (`filesystem`; `s3` parsed but not yet
+    /// servable, see StorageS3.swift), plus the driver-independent `delete`,
+    /// `maintenance`, `cache`, `redirect`, `tag`.
     public struct Storage: Sendable, Equatable {
         public var filesystem = Filesystem()
+        /// Set when the configuration names the s3 driver (only when the
+        /// caller accepts object storage; see `RegistryConfiguration.load`).
+        public var s3: S3?
         public var delete = Delete()
         public var maintenance = Maintenance()
         public var cache = Cache()
@@ -74,7 +78,11 @@ extension RegistryConfiguration.Storage {
     static let parameterKeys: Set<String> = ["delete", "maintenance", "cache", "redirect", "tag"]
     static let knownDrivers: Set<String> = ["filesystem", "inmemory", "s3", "azure", "gcs", "swift", "oss"]
 
-    init(_ reader: SectionReader) throws {
+    /// Why `storage.s3` is refused where a servable configuration is needed.
+    public static let s3NotServable = "the s3 driver is parsed but not yet servable: Berth's engine stores blobs only "
+        + "on the filesystem so far (S3-backed replicas are issue 10's later steps); use storage.filesystem"
+
+    init(_ reader: SectionReader, environment: [String: String] = [:], acceptObjectStorage: Bool = false) throws {
         self.init()
         for key in reader.keys where !Self.parameterKeys.contains(key) && !Self.knownDrivers.contains(key) {
             throw ConfigurationError.unsupported(reader.keyPath(key), origin: reader.origin(of: key))
@@ -84,7 +92,12 @@ extension RegistryConfiguration.Storage {
             throw ConfigurationError.invalid("storage",
                 "exactly one storage driver must be configured, found \(drivers.joined(separator: ", "))", origin: reader.origin)
         }
-        if let driver = drivers.first, driver != "filesystem" {
+        if drivers.first == "s3" {
+            guard acceptObjectStorage else {
+                throw ConfigurationError.unsupported("storage.s3", origin: reader.origin(of: "s3"), reason: Self.s3NotServable)
+            }
+            s3 = try S3(reader.section("s3"), environment: environment)
+        } else if let driver = drivers.first, driver != "filesystem" {
             let reason = Self.knownDrivers.contains(driver)
                 ? "storage driver \(driver) is not supported; only filesystem is" : nil
             throw ConfigurationError.unsupported("storage.\(driver)", origin: reader.origin(of: driver), reason: reason)
