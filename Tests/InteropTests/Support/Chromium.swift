@@ -170,7 +170,15 @@ final class Chromium {
             let rc = withUnsafePointer(to: &addr) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
-            guard rc == 0 else { let e = errno; close(fd); throw InteropError("connect to DevTools failed: errno \(e)") }
+            guard rc == 0 else {
+                // deinit runs for a class whose init throws once every property is set:
+                // forget the descriptor, or deinit closes its number again — by then
+                // another thread's socket in this test process.
+                let e = errno
+                close(fd)
+                fd = -1
+                throw InteropError("connect to DevTools failed: errno \(e)")
+            }
             var tv = timeval(tv_sec: 60, tv_usec: 0)
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         }

@@ -25,7 +25,14 @@ final class RawSocket {
         let rc = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard rc == 0 else { let e = errno; close(fd); throw InteropError("connect to \(port) failed: errno \(e)") }
+        guard rc == 0 else {
+            // deinit runs for a class whose init throws once every property is
+            // set: forget the descriptor, or deinit closes its number again.
+            let e = errno
+            close(fd)
+            fd = -1
+            throw InteropError("connect to \(port) failed: errno \(e)")
+        }
     }
 
     deinit { if fd >= 0 { close(fd) } }

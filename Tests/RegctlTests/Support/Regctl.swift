@@ -43,12 +43,28 @@ enum Regctl {
     static func serve(_ config: String, environment: [String: String] = [:]) throws -> (server: Child, url: String) {
         let port = try freePort()
         let server = try Child(["serve", config], environment: ["REGISTRY_HTTP_ADDR": "127.0.0.1:\(port)"].merging(environment) { $1 })
-        let deadline = Date().addingTimeInterval(30)
-        while !server.stderr.contains("serving"), server.process.isRunning, Date() < deadline { usleep(50_000) }
-        guard server.stderr.contains("serving"), server.process.isRunning else {
+        // "serving" is logged before the listener binds: wait for both the
+        // line and a connection the port accepts (a loaded machine has
+        // shown the first request refused after the line).
+        let deadline = Date().addingTimeInterval(60)
+        while !(server.stderr.contains("serving") && accepts(port)), server.process.isRunning, Date() < deadline { usleep(50_000) }
+        guard server.stderr.contains("serving"), server.process.isRunning, accepts(port) else {
             throw NotFound(description: "regctl serve did not start\n\(server.stop())")
         }
         return (server, "http://127.0.0.1:\(port)")
+    }
+
+    /// Whether something listens on the loopback port.
+    static func accepts(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
     }
 
     /// A loopback port nothing listens on right now.
