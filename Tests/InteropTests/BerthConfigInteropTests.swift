@@ -13,7 +13,7 @@
 import Foundation
 import Testing
 
-@Suite("berth: block end to end", .serialized, .timeLimit(.minutes(2)),
+@Suite("berth: block end to end", .serialized, .timeLimit(.minutes(5)),
        .enabled(if: RegistryProcess.Kind.underTest == .regctl, "berth: is Berth's own block; distribution refuses it"))
 struct BerthConfigInteropTests {
     static let idle = 1.0, header = 4.0, stall = 7.0

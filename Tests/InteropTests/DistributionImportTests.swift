@@ -4,7 +4,7 @@ import Testing
 /// `regctl import` from a storage root written by the real distribution
 /// (Debian's docker-registry 2.8.2) through skopeo pushes, then pulls from
 /// Berth with skopeo: every tag resolves to the digest distribution served.
-@Suite("regctl import from distribution", .serialized, .timeLimit(.minutes(3)))
+@Suite("regctl import from distribution", .serialized, .timeLimit(.minutes(5)))
 struct DistributionImportTests {
     /// What was pushed into distribution, and what it served back.
     struct Pushed {

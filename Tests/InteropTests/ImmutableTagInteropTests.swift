@@ -6,7 +6,7 @@
 import Foundation
 import Testing
 
-@Suite("Immutable tags against skopeo", .serialized, .timeLimit(.minutes(1)),
+@Suite("Immutable tags against skopeo", .serialized, .timeLimit(.minutes(5)),
        .enabled(if: RegistryProcess.Kind.underTest == .regctl, "berth: is Berth's own block; distribution refuses it"))
 struct ImmutableTagInteropTests {
     @Test("skopeo cannot move a frozen tag; the same image again and unfrozen tags work")

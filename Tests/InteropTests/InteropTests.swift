@@ -7,7 +7,7 @@ import Testing
 ///
 /// The server is `regctl serve`; `BERTH_INTEROP_SERVER=docker-registry` runs the
 /// same tests against distribution 2.8 to validate the harness itself.
-@Suite("Interop with real clients", .serialized, .timeLimit(.minutes(1)))
+@Suite("Interop with real clients", .serialized, .timeLimit(.minutes(5)))
 struct InteropTests {
     static let signatureType = "application/vnd.example.signature.v1"
 

@@ -9,7 +9,7 @@ import Testing
 import Glibc
 #endif
 
-@Suite("Config reload on SIGHUP", .serialized, .timeLimit(.minutes(1)),
+@Suite("Config reload on SIGHUP", .serialized, .timeLimit(.minutes(5)),
        .enabled(if: RegistryProcess.Kind.underTest == .regctl, "distribution has no reload"))
 struct ReloadInteropTests {
     func config(readOnly: Bool, delete: Bool) -> String {

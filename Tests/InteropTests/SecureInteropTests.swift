@@ -7,7 +7,7 @@
 import Foundation
 import Testing
 
-@Suite("Interop over TLS with htpasswd", .serialized, .timeLimit(.minutes(1)))
+@Suite("Interop over TLS with htpasswd", .serialized, .timeLimit(.minutes(5)))
 struct SecureInteropTests {
     /// A CA, a server certificate for 127.0.0.1 signed by it, and an htpasswd
     /// file made by Debian's htpasswd (bcrypt, -B).

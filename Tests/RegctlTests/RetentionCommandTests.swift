@@ -7,7 +7,7 @@ import Foundation
 import Testing
 @testable import CASEngine
 
-@Suite("regctl retention", .serialized, .timeLimit(.minutes(2)))
+@Suite("regctl retention", .serialized, .timeLimit(.minutes(5)))
 struct RetentionCommandTests {
     static let retention = """
         berth:

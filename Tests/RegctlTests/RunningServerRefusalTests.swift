@@ -9,7 +9,7 @@ import Foundation
 import Testing
 @testable import CASEngine
 
-@Suite("regctl beside a running server", .serialized, .timeLimit(.minutes(2)))
+@Suite("regctl beside a running server", .serialized, .timeLimit(.minutes(5)))
 struct RunningServerRefusalTests {
     /// Starts `regctl serve` on the fixture's root and waits for its "serving" log line.
     func serve(_ f: StoreFixture, environment: [String: String] = [:]) throws -> Regctl.Child {

@@ -7,7 +7,7 @@ import Foundation
 import Testing
 @testable import CASEngine
 
-@Suite("regctl du, ls, rm", .serialized, .timeLimit(.minutes(2)))
+@Suite("regctl du, ls, rm", .serialized, .timeLimit(.minutes(5)))
 struct ServerCommandsTests {
     /// An OCI image (config naming its platform, the shared base and an own
     /// layer) stored under `tags`; returns its digest and every blob's size.

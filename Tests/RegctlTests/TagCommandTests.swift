@@ -6,7 +6,7 @@ import Foundation
 import Testing
 @testable import CASEngine
 
-@Suite("regctl tag", .serialized, .timeLimit(.minutes(2)))
+@Suite("regctl tag", .serialized, .timeLimit(.minutes(5)))
 struct TagCommandTests {
     @Test func promoteMovesTheChainAndExpectGuardsIt() throws {
         let f = try StoreFixture()
