@@ -33,7 +33,14 @@ public final class MetadataDatabase: Sendable {
     private let inFlight = Mutex(0)
     static let retryLimit = 5
 
-    public init(_ settings: RegistryConfiguration.Database, logger: Logger = Logger(label: "berth.postgres")) throws {
+    /// The pool's own logger: warnings and up (each failed reconnect is an info line).
+    public static func defaultLogger() -> Logger {
+        var logger = Logger(label: "berth.postgres")
+        logger.logLevel = .warning
+        return logger
+    }
+
+    public init(_ settings: RegistryConfiguration.Database, logger: Logger = MetadataDatabase.defaultLogger()) throws {
         var config = PostgresClient.Configuration(
             host: settings.host, port: settings.port, username: settings.user,
             password: settings.password.isEmpty ? nil : settings.password,

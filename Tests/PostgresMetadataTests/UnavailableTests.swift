@@ -12,7 +12,7 @@ struct UnavailableTests {
     typealias D = Fixture
 
     @Test func aRestartGivesUnavailableThenRecovers() async throws {
-        try await withStore { store, cluster in
+        try await withStore(connectTimeout: 10) { store, cluster in
             let before = try await D.push(store, "app", "before", layers: [D.digest("l")], tag: "v1")
 
             cluster.stop()

@@ -61,7 +61,9 @@ final class PostgresCluster: @unchecked Sendable {
     }
 
     /// The `database:` section a store or `regctl db migrate` uses for this server.
-    func settings(connectTimeout: TimeInterval = 2) -> RegistryConfiguration.Database {
+    /// connecttimeout is generous: a loaded CI machine forks backends slowly,
+    /// and tests that want "unavailable" soon pass their own.
+    func settings(connectTimeout: TimeInterval = 30) -> RegistryConfiguration.Database {
         var s = RegistryConfiguration.Database()
         s.enabled = true
         s.host = "127.0.0.1"
@@ -157,10 +159,10 @@ final class PostgresCluster: @unchecked Sendable {
 }
 
 /// A migrated store on a fresh cluster, shut down after `body`.
-func withStore<R>(gracePeriod: TimeInterval = 0, untaggedDelay: TimeInterval = 0,
+func withStore<R>(gracePeriod: TimeInterval = 0, untaggedDelay: TimeInterval = 0, connectTimeout: TimeInterval = 30,
                   _ body: (PostgresMetadataStore, PostgresCluster) async throws -> R) async throws -> R {
     let cluster = try PostgresCluster()
-    let database = try MetadataDatabase(cluster.settings())
+    let database = try MetadataDatabase(cluster.settings(connectTimeout: connectTimeout))
     do {
         try await Migrator(database: database).up()
         let store = PostgresMetadataStore(database: database, gracePeriod: gracePeriod, untaggedDelay: untaggedDelay)
@@ -174,7 +176,7 @@ func withStore<R>(gracePeriod: TimeInterval = 0, untaggedDelay: TimeInterval = 0
 }
 
 /// A pool on `cluster`, shut down after `body` (whether it throws or not).
-func withDatabase<R>(_ cluster: PostgresCluster, connectTimeout: TimeInterval = 2,
+func withDatabase<R>(_ cluster: PostgresCluster, connectTimeout: TimeInterval = 30,
                      _ body: (MetadataDatabase) async throws -> R) async throws -> R {
     let database = try MetadataDatabase(cluster.settings(connectTimeout: connectTimeout))
     do {

@@ -7,7 +7,7 @@ import PostgresMetadata
 import Testing
 
 @Suite("PostgreSQL metadata store", .timeLimit(.minutes(3)))
-struct StoreTests {
+struct MetadataStoreTests {
     typealias D = Fixture
 
     @Test func refcountsEqualARecountAfterPutsAndDeletes() async throws {
