@@ -15,7 +15,9 @@
 //    both (one lock decides). With 0, postgres-nio's circuit breaker (60 s of
 //    failed connects) decides, as GitLab's "wait indefinitely" is not offered.
 // 4. `shutdown` waits up to `draintimeout` (0: indefinitely) for operations
-//    in flight, then stops the pool.
+//    in flight, then closes the connections still leased (their operations
+//    fail unavailable; an open transaction is rolled back by the server) and
+//    stops the pool.
 
 import Foundation
 import Logging
@@ -31,6 +33,12 @@ public final class MetadataDatabase: Sendable {
     private let leaseTimeout: Duration?
     private let drainTimeout: Duration?
     private let inFlight = Mutex(0)
+    private let drainingFlag = Mutex(false)
+    /// Connections leased right now, by id: what a drain timeout closes.
+    private let active = Mutex([Int: PostgresConnection]())
+
+    /// True once `shutdown` started (it then waits for operations in flight).
+    public var isDraining: Bool { drainingFlag.withLock { $0 } }
     static let retryLimit = 5
 
     /// The pool's own logger: warnings and up (each failed reconnect is an info line).
@@ -85,9 +93,16 @@ public final class MetadataDatabase: Sendable {
 
     /// Waits for in-flight operations (up to draintimeout), then stops the pool.
     public func shutdown() async {
+        drainingFlag.withLock { $0 = true }
         let start = ContinuousClock.now
         while inFlight.withLock({ $0 }) > 0 {
-            if let drainTimeout, ContinuousClock.now - start >= drainTimeout { break }
+            if let drainTimeout, ContinuousClock.now - start >= drainTimeout {
+                // The pool's shutdown waits for leased connections: close them, failing their operations.
+                let leased = active.withLock { Array($0.values) }
+                logger.warning("draintimeout passed; closing \(leased.count) connections in use")
+                for connection in leased { try? await connection.close() }
+                break
+            }
             try? await Task.sleep(for: .milliseconds(20))
         }
         runTask.cancel()
@@ -154,6 +169,8 @@ public final class MetadataDatabase: Sendable {
                             return true
                         }
                         guard go else { throw PostgresMetadataError.unavailable("no connection within connecttimeout") }
+                        self.active.withLock { $0[connection.id] = connection }
+                        defer { _ = self.active.withLock { $0.removeValue(forKey: connection.id) } }
                         return try await body(connection)
                     }
                 }
