@@ -16,8 +16,8 @@
 //    failed connects) decides, as GitLab's "wait indefinitely" is not offered.
 // 4. `shutdown` waits up to `draintimeout` (0: indefinitely) for operations
 //    in flight, then closes the connections still leased (their operations
-//    fail unavailable; an open transaction is rolled back by the server) and
-//    stops the pool.
+//    fail unavailable; an open transaction is rolled back by the server),
+//    stops the pool and returns without waiting for it to wind down.
 
 import Foundation
 import Logging
@@ -101,7 +101,9 @@ public final class MetadataDatabase: Sendable {
                 let leased = active.withLock { Array($0.values) }
                 logger.warning("draintimeout passed; closing \(leased.count) connections in use")
                 for connection in leased { try? await connection.close() }
-                break
+                // Do not wait for the pool to wind down: it waits for its leases.
+                runTask.cancel()
+                return
             }
             try? await Task.sleep(for: .milliseconds(20))
         }
