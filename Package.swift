@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "RegistryHTTP", targets: ["RegistryHTTP"]),
         .library(name: "RegistryConfig", targets: ["RegistryConfig"]),
         .library(name: "ObjectStorage", targets: ["ObjectStorage"]),
+        .library(name: "PostgresMetadata", targets: ["PostgresMetadata"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
@@ -36,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
     ],
     targets: [
         // C system libraries, used by CASEngine only.
@@ -92,10 +94,31 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // PostgreSQL metadata store (issue 10): migrations, refcounts, GC review queues.
+        .target(
+            name: "PostgresMetadata",
+            dependencies: [
+                "RegistryConfig",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            exclude: ["SCHEMA.md"]
+        ),
+        .testTarget(
+            name: "PostgresMetadataTests",
+            dependencies: [
+                "PostgresMetadata", "RegistryConfig",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "regctl",
             dependencies: [
-                "RegistryHTTP", "CASEngine", "OCIModel", "RegistryConfig",
+                "RegistryHTTP", "CASEngine", "OCIModel", "RegistryConfig", "PostgresMetadata",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

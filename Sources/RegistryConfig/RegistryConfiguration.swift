@@ -21,6 +21,8 @@ public struct RegistryConfiguration: Sendable, Equatable {
     public var health = Health()
     public var notifications = Notifications()
     public var berth = Berth()
+    /// GitLab registry's `database:` (PostgreSQL metadata; not yet servable).
+    public var database = Database()
 
     public init() {}
 
@@ -87,6 +89,7 @@ public struct RegistryConfiguration: Sendable, Equatable {
         config.health = try Health(reader.section("health"))
         config.notifications = try Notifications(reader.section("notifications"))
         config.berth = try Berth(reader.section("berth"))
+        config.database = try Database(reader.section("database"))
         try reader.finish()
         return config
     }

@@ -6,6 +6,7 @@
 //   regctl fsck [--verify-content] ... config.yml      check (and repair) the store
 //   regctl compact [--min-dead-ratio R] config.yml     rewrite mostly-dead packs
 //   regctl import [--url U] [--json] DIST_ROOT config.yml  import a distribution root
+//   regctl db migrate up|down [N]|status config.yml    PostgreSQL schema (database:)
 //
 //   registry serve CONFIG | garbage-collect [flags] CONFIG | --version | help
 //                           distribution's CLI, for scripts written for
@@ -37,7 +38,7 @@ struct Regctl: AsyncParsableCommand {
             """,
         version: version,
         subcommands: [Serve.self, GarbageCollect.self, Fsck.self, Compact.self, TagCommand.self, Import.self,
-                      DiskUsage.self, Listing.self, Remove.self]
+                      DiskUsage.self, Listing.self, Remove.self, DatabaseCommand.self]
     )
 
     /// Subcommands whose bool flags take pflag's grammar.

@@ -73,6 +73,7 @@ struct ConfigReloader: Service {
         if a.health != b.health { out.append("health") }
         if a.berth != b.berth { out.append("berth") }
         if a.notifications != b.notifications { out.append("notifications") }
+        if a.database != b.database { out.append("database") }
         return out
     }
 }

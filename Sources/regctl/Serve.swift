@@ -36,6 +36,11 @@ struct Serve: AsyncParsableCommand {
 
     /// Serves `settings` (loaded from `config`, which SIGHUP re-reads).
     func serve(_ settings: RegistryConfiguration) async throws {
+        if settings.database.enabled {
+            // Parsed and migratable (`regctl db migrate`), not yet servable (issue 10).
+            throw RegctlError("database.enabled: true is not servable yet: the registry engine does not run on PostgreSQL; "
+                + "`regctl db migrate` can prepare the database, but serve with database.enabled: false (the embedded store)")
+        }
         LogSetup.bootstrap(settings.log)
         var logger = Logger(label: "berth")
         for (k, v) in settings.log.fields { logger[metadataKey: k] = .string(v) }
