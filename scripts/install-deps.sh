@@ -8,7 +8,7 @@ set -euo pipefail
 
 want=(libssl-dev liblz4-dev liblmdb-dev pkg-config)
 if [[ "${1:-}" == "--test" ]]; then
-    want+=(skopeo docker-registry apache2-utils openssl buildah chromium)
+    want+=(skopeo docker-registry apache2-utils openssl buildah chromium xfsprogs)
 elif [[ "${1:-}" == "--image" ]]; then
     want+=(buildah)
 fi

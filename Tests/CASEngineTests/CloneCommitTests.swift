@@ -54,6 +54,9 @@ import Testing
         #expect(after.packs.count == before.count + 1)
         let packSize = try FileManager.default.attributesOfItem(atPath: store.layout.packPath(record.location.packID))[.size] as? UInt64
         #expect(packSize == 4096 + UInt64(bytes.count))
+        let packPath = store.layout.packPath(record.location.packID)
+        #expect(try ReflinkMount.extentsShared(packPath, from: 4096), "the payload shares the source's extents")
+        #expect(try ReflinkMount.extentsShared(source, from: 0))
 
         // Copy-on-write: overwriting the source leaves Berth's bytes alone.
         let handle = try #require(FileHandle(forWritingAtPath: source))

@@ -41,6 +41,39 @@ public final class ReflinkMount {
         try? FileManager.default.removeItem(atPath: scratch)
     }
 
+    /// Whether every data extent of `path` from byte `from` on is shared with
+    /// another file (FIEMAP_EXTENT_SHARED, from `xfs_io -c "fiemap -v"`), and
+    /// there is at least one: the bytes exist once on disk.
+    public static func extentsShared(_ path: String, from: UInt64) throws -> Bool {
+        let out = try capture(try which("xfs_io"), ["-r", "-c", "fiemap -v", path])
+        var any = false
+        for line in out.split(separator: "\n") {
+            // "   0: [8..591]:        192..783   584 0x2001" (512-byte units)
+            let f = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard f.count >= 5, f[0].hasSuffix(":"), f[1].hasPrefix("["), f[2] != "hole" else { continue }
+            let range = f[1].dropFirst().prefix { $0 != "." }
+            guard let start = UInt64(range), let flags = UInt32(f[f.count - 1].dropFirst(2), radix: 16) else { continue }
+            if (start + 1) * 512 <= from { continue }
+            if flags & 0x2000 == 0 { return false }
+            any = true
+        }
+        return any
+    }
+
+    static func capture(_ tool: String, _ arguments: [String]) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: tool)
+        p.arguments = arguments
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw Unavailable(description: "\(tool) \(arguments): exit \(p.terminationStatus)") }
+        return String(decoding: data, as: UTF8.self)
+    }
+
     static func which(_ tool: String) throws -> String {
         for dir in ["/usr/sbin", "/sbin", "/usr/bin", "/bin"] where FileManager.default.isExecutableFile(atPath: dir + "/" + tool) {
             return dir + "/" + tool
