@@ -119,6 +119,31 @@ import Testing
         #expect((json["blobs"] as? [String: Any])?["present"] as? Int == 2)
     }
 
+    @Test(.enabled(if: ReflinkMount.enabled)) func corruptLargeBlobIsSkippedAndLeavesNothing() throws {
+        let xfs = try ReflinkMount(); defer { xfs.remove() }
+        let roots = Roots(base: xfs.path)
+        let image = Self.image(seed: 14)
+        try Self.prepare(roots, image)
+        let layer = BlobDigest.compute(image.layer, .sha256)
+        let data = "\(roots.distribution)/docker/registry/v2/blobs/sha256/\(layer.hex.prefix(2))/\(layer.hex)/data"
+        let handle = try #require(FileHandle(forWritingAtPath: data))
+        try handle.seek(toOffset: 100_000)
+        try handle.write(contentsOf: Data([0x00, 0xFF, 0x00]))
+        try handle.close()
+        let r = try Regctl.run(["import", "--link", roots.distribution, roots.config])
+        #expect(r.status == 1, "\(r)")
+        #expect(r.lines.contains { $0.hasPrefix("skipped blob library/app \(layer): digest-mismatch") }, "\(r)")
+        #expect(r.stdout.contains("reflinked 0 blobs"), "\(r)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: roots.storage + "/uploads").isEmpty)
+        var options = StoreOptions()
+        options.metadataMapSize = 256 << 20
+        let store = try Store.open(at: roots.storage, options: options)
+        defer { store.close() }
+        #expect(try store.stat(layer) == nil)
+        let packs = try store.packs.packIDs()
+        #expect(try packs.allSatisfy { try store.packs.kind(of: $0) == .shared }, "no dedicated pack for the refused blob")
+    }
+
     @Test func linkWithoutReflinkFileSystemReportsTheFallback() throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("berth-importlink-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)

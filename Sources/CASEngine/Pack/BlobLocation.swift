@@ -4,7 +4,7 @@
 // Thread safety: value type, Sendable.
 // Invariants:
 //   1. `payloadOffset == recordOffset + PackRecordHeader.payloadGap(flags)`:
-//      128 bytes after the record header, 4096 for an `.aligned` record.
+//      right after the 128-byte header, or 4096 bytes in for an `.aligned` record.
 //   2. `storedLength == rawLength` unless `flags.contains(.lz4)`.
 
 public struct RecordFlags: OptionSet, Sendable, Hashable {
