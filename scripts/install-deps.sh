@@ -8,7 +8,7 @@ set -euo pipefail
 
 want=(libssl-dev liblz4-dev liblmdb-dev pkg-config)
 if [[ "${1:-}" == "--test" ]]; then
-    want+=(skopeo docker-registry apache2-utils openssl buildah chromium postgresql-15)
+    want+=(skopeo docker-registry apache2-utils openssl buildah chromium postgresql-15 xfsprogs)
 elif [[ "${1:-}" == "--image" ]]; then
     want+=(buildah)
 fi

@@ -18,7 +18,7 @@
 //      or never-indexed tails.
 
 extension MetaStore {
-    static func recordBytes(_ l: BlobLocation) -> UInt64 { UInt64(PackRecordHeader.size) + l.storedLength }
+    static func recordBytes(_ l: BlobLocation) -> UInt64 { PackRecordHeader.payloadGap(l.flags) + l.storedLength }
 
     func adjustPackLive(_ txn: LMDBTransaction, _ location: BlobLocation, added: Bool) throws {
         guard !location.flags.contains(.dedicated) else { return }

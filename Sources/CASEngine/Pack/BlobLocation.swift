@@ -3,7 +3,8 @@
 //
 // Thread safety: value type, Sendable.
 // Invariants:
-//   1. `payloadOffset == recordOffset + PackRecordHeader.size`.
+//   1. `payloadOffset == recordOffset + PackRecordHeader.payloadGap(flags)`:
+//      right after the 128-byte header, or 4096 bytes in for an `.aligned` record.
 //   2. `storedLength == rawLength` unless `flags.contains(.lz4)`.
 
 public struct RecordFlags: OptionSet, Sendable, Hashable {
@@ -13,6 +14,9 @@ public struct RecordFlags: OptionSet, Sendable, Hashable {
     public static let lz4 = RecordFlags(rawValue: 1 << 0)
     /// The record is the only one in its pack (a large blob committed from its upload file).
     public static let dedicated = RecordFlags(rawValue: 1 << 1)
+    /// Only with `.dedicated`: the payload starts at recordOffset + 4096 (bytes
+    /// 128..<4096 are zero), block-aligned so it can be a reflink clone.
+    public static let aligned = RecordFlags(rawValue: 1 << 2)
 }
 
 public struct BlobLocation: Sendable, Hashable {
@@ -30,5 +34,5 @@ public struct BlobLocation: Sendable, Hashable {
         self.flags = flags
     }
 
-    public var payloadOffset: UInt64 { recordOffset + UInt64(PackRecordHeader.size) }
+    public var payloadOffset: UInt64 { recordOffset + PackRecordHeader.payloadGap(flags) }
 }

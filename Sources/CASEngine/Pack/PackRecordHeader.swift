@@ -10,13 +10,22 @@
 //      sanity (algorithm, flags, lengths).
 //   3. `storedLength == rawLength` unless `flags.contains(.lz4)`.
 //   4. The digest field is 64 bytes; a sha256 digest is zero-padded (covered by the CRC).
+//   5. `.aligned` decodes only together with `.dedicated` (else .corrupt); the
+//      payload of a record starts `payloadGap(flags)` bytes after the record.
 
 public struct PackRecordHeader: Sendable, Hashable {
     public static let size = 128
     /// "BREC" as bytes 42 52 45 43 (little-endian UInt32 0x43455242).
     static let magic: [UInt8] = [0x42, 0x52, 0x45, 0x43]
     public static let currentVersion: UInt16 = 1
-    static let knownFlags: RecordFlags = [.lz4, .dedicated]
+    static let knownFlags: RecordFlags = [.lz4, .dedicated, .aligned]
+    /// Where an `.aligned` record's payload starts, relative to the record.
+    public static let alignedPayloadGap: UInt64 = 4096
+
+    /// Bytes from the start of a record to its payload.
+    public static func payloadGap(_ flags: RecordFlags) -> UInt64 {
+        flags.contains(.aligned) ? alignedPayloadGap : UInt64(size)
+    }
 
     // Field offsets (FORMAT.md table).
     enum Offset {
@@ -77,6 +86,9 @@ public struct PackRecordHeader: Sendable, Hashable {
         guard knownFlags.isSuperset(of: flags) else {
             throw StoreError(.unsupportedFormat, "record header: unknown flags 0x\(String(flags.rawValue, radix: 16))")
         }
+        guard !flags.contains(.aligned) || flags.contains(.dedicated) else {
+            throw StoreError(.corrupt, "record header: aligned flag without dedicated")
+        }
         guard let algorithm = DigestAlgorithm(rawValue: bytes[Offset.algorithm]) else {
             throw StoreError(.corrupt, "record header: unknown digest algorithm \(bytes[Offset.algorithm])")
         }
@@ -86,7 +98,7 @@ public struct PackRecordHeader: Sendable, Hashable {
         guard flags.contains(.lz4) || storedLength == rawLength else {
             throw StoreError(.corrupt, "record header: stored length \(storedLength) != raw length \(rawLength) without lz4")
         }
-        guard storedLength <= UInt64(Int64.max) - UInt64(size), rawLength <= UInt64(Int64.max) else {
+        guard storedLength <= UInt64(Int64.max) - payloadGap(flags), rawLength <= UInt64(Int64.max) else {
             throw StoreError(.corrupt, "record header: absurd length")
         }
         return PackRecordHeader(

@@ -154,14 +154,16 @@ extension PackStore {
                 break
             }
             if kind == .dedicated && (offset != 0 || !header.flags.contains(.dedicated)) { break }
-            guard header.storedLength <= size - offset - headerSize else { break }
+            // An aligned record's payload starts 4096 bytes in, not right after the header.
+            let gap = PackRecordHeader.payloadGap(header.flags)
+            guard size - offset >= gap, header.storedLength <= size - offset - gap else { break }
             var crc: UInt32 = 0
-            try UploadFile.forEachChunk(fd: fd, path: file.path, from: offset + headerSize,
-                                        to: offset + headerSize + header.storedLength) { crc = CRC32C.checksum($0, seed: crc) }
+            try UploadFile.forEachChunk(fd: fd, path: file.path, from: offset + gap,
+                                        to: offset + gap + header.storedLength) { crc = CRC32C.checksum($0, seed: crc) }
             guard crc == header.payloadCRC else { break }
             try body(header, offset)
             count += 1
-            offset += headerSize + header.storedLength
+            offset += gap + header.storedLength
         }
         return PackScanResult(kind: kind, validEnd: offset, fileSize: size, recordCount: count)
     }

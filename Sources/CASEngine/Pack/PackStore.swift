@@ -150,7 +150,7 @@ final class PackStore: @unchecked Sendable {
         try PosixIO.listDirectory(layout.packsDirectory).compactMap(StorageLayout.packID(fromFileName:)).sorted()
     }
 
-    private func allocatePackID() throws -> UInt32 {
+    func allocatePackID() throws -> UInt32 {
         try stateLock.withLock {
             guard nextPackID < UInt32.max else { throw StoreError(.limitExceeded, "pack ids exhausted") }
             defer { nextPackID += 1 }

@@ -1,4 +1,4 @@
-// `regctl import [--url URL] [--username U] [--ca-file F] [--json] DISTRIBUTION_ROOT [CONFIG]`:
+// `regctl import [--link] [--url URL] [--username U] [--ca-file F] [--json] DISTRIBUTION_ROOT [CONFIG]`:
 // bring every repository, blob, manifest and tag of a distribution
 // filesystem root (DistributionLayout.swift) into Berth, verifying every
 // digest while reading distribution's files.
@@ -15,6 +15,14 @@
 // and reports the rest "already present". Tag history (tags/<t>/index) is
 // counted and reported, not imported: the engine records history only as
 // tags move.
+//
+// --link (server stopped only): blobs above the small-blob threshold are
+// reflinked (Store.commitClone) when distribution's root and Berth's storage
+// root share a reflink-capable file system — no second copy of the bytes,
+// every digest still verified; otherwise copied, with the reason per blob in
+// the report. Over HTTP (--url, or the server running) --link is refused: a
+// reflink can only be made on the storage root itself, and an operator who
+// asked for no second copy should not get one silently.
 //
 // Exit status: 0 when everything importable was imported (or was present);
 // 1 when anything was skipped for a problem (each skip is printed with its
@@ -46,6 +54,8 @@ struct Import: ParsableCommand {
     var username: String?
     @Option(help: "CA bundle to trust for an https --url.")
     var caFile: String?
+    @Flag(help: "Reflink large blobs instead of copying them when both roots share a file system that can (XFS, btrfs); server stopped only.")
+    var link = false
     @Flag(help: "Print the report as JSON.")
     var json = false
     @Argument(help: "distribution's storage root directory.")
@@ -58,6 +68,9 @@ struct Import: ParsableCommand {
         let layout = try DistributionLayout.read(root: distributionRoot)
         let plan = ImportPlan(layout, maxManifestSize: settings.berth.limits.manifestMaxSize,
                               indexChildren: IndexChildPolicy(settings.validation))
+        if link, url != nil {
+            throw RegctlError(Self.linkOverHTTP)
+        }
         if let url {
             finish(try overHTTP(url, settings, plan, layout))
         } else {
@@ -70,6 +83,7 @@ struct Import: ParsableCommand {
             do {
                 store = try Store.open(at: root, options: options)
             } catch let e as StoreError where e.code == .locked {
+                if link { throw RegctlError(Self.linkOverHTTP) }
                 finish(try overHTTP(try Self.serverURL(settings), settings, plan, layout))
             } catch let e as StoreError {
                 throw RegctlError("storage at \(root): \(e.message)")
@@ -77,7 +91,7 @@ struct Import: ParsableCommand {
             let report: ImportReport
             do {
                 defer { store.close() }
-                report = try ImportRun.run(plan, layout, into: ImportToStore(store: store, smallBlobThreshold: options.smallBlobThreshold))
+                report = try ImportRun.run(plan, layout, into: ImportToStore(store: store, smallBlobThreshold: options.smallBlobThreshold, link: link))
             }
             finish(report)
         }
@@ -91,6 +105,8 @@ struct Import: ParsableCommand {
         let prefix = settings.http.prefix.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? ""
         return try ImportRun.run(plan, layout, into: ImportOverHTTP(client: client, prefix: prefix))
     }
+
+    static let linkOverHTTP = "--link needs the Berth server stopped: a reflink is made on the storage root itself, which the running server holds (stop it and re-run, or drop --link to copy over the registry API)"
 
     private func finish(_ report: ImportReport) -> Never {
         print(json ? report.json : report.text)

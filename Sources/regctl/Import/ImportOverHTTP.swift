@@ -15,6 +15,8 @@ struct ImportOverHTTP: ImportTarget {
     /// `http.prefix` of the server ("" or "/path").
     let prefix: String
     var mode: String { "http" }
+    /// Never: a reflink is made on the storage root itself (Import refuses --link over HTTP).
+    var link: Bool { false }
 
     static let manifestAccept = [
         "application/vnd.oci.image.manifest.v1+json", "application/vnd.oci.image.index.v1+json",

@@ -1,5 +1,6 @@
 // What `regctl import` did: counts per kind and every skip with its reason,
-// printed as text or (`--json`) as one JSON object.
+// printed as text or (`--json`) as one JSON object. With `--link`, also the
+// blobs reflinked and, per blob, why a requested reflink became a copy.
 
 import Foundation
 
@@ -31,6 +32,12 @@ struct ImportReport: Codable, Equatable {
         var skipped = 0
     }
 
+    struct LinkFallback: Codable, Equatable {
+        let repository: String
+        let digest: String
+        let reason: String
+    }
+
     struct Skip: Codable, Equatable {
         enum Kind: String, Codable { case blob, manifest, tag }
         let kind: Kind
@@ -48,6 +55,14 @@ struct ImportReport: Codable, Equatable {
     var manifests = Counts()
     var tags = Counts()
     var bytesCopied: UInt64 = 0
+    /// `--link` was given (store mode only).
+    var linkRequested = false
+    /// Blobs brought in by reflink (`--link`): sharing distribution's extents.
+    var reflinked = 0
+    /// Bytes of those blobs, not copied (not counted in `bytesCopied`).
+    var bytesReflinked: UInt64 = 0
+    /// Large blobs `--link` asked to reflink that were copied instead, and why.
+    var linkFallbacks: [LinkFallback] = []
     /// Entries of tags/<t>/index/ naming a digest other than the tag's
     /// current one. Berth's engine has no way to write past tag history
     /// (Store records history only as tags move), so these are not imported.
@@ -75,6 +90,13 @@ struct ImportReport: Codable, Equatable {
         var out = ["import (\(mode)): \(repositories) repositories",
                    line("blobs", blobs), line("manifests", manifests), line("tags", tags),
                    "bytes copied: \(bytesCopied)"]
+        if linkRequested {
+            out.append("reflinked \(reflinked) blobs, \(bytesReflinked) bytes not copied"
+                       + (linkFallbacks.isEmpty ? "" : "; \(linkFallbacks.count) copied instead (see below)"))
+            for f in linkFallbacks {
+                out.append("copied instead of reflinked: blob \(f.repository) \(f.digest): \(f.reason)")
+            }
+        }
         if tagHistoryNotImported > 0 {
             out.append("tag history: \(tagHistoryNotImported) earlier tag targets not imported (Berth keeps tag history only from its own tag moves)")
         }

@@ -20,10 +20,16 @@ enum BlobOutcome: Equatable {
     /// Linked from a copy the target already had (another repository's).
     case linked
     case copied(bytes: UInt64)
+    /// `--link`: stored as a reflink clone of distribution's file (no bytes copied).
+    case reflinked(bytes: UInt64)
+    /// `--link` was asked for but the engine could not clone (why): copied.
+    case copiedInsteadOfLink(bytes: UInt64, reason: String)
 }
 
 protocol ImportTarget {
     var mode: String { get }
+    /// `--link`: large blobs by reflink where the engine can.
+    var link: Bool { get }
     /// Makes `digest` (bytes at `path`, verified while read) available in
     /// `repository`. Throws ImportFailure(.digestMismatch) and stores nothing
     /// when the bytes hash otherwise.
@@ -37,6 +43,7 @@ protocol ImportTarget {
 enum ImportRun {
     static func run(_ plan: ImportPlan, _ layout: DistributionLayout, into target: any ImportTarget) throws -> ImportReport {
         var report = ImportReport(mode: target.mode)
+        report.linkRequested = target.link
         for s in plan.skipped { report.skip(s.kind, s.repository, s.name, s.reason, s.detail) }
         var failedBlobs: [BlobDigest: ImportFailure] = [:]
         for repo in plan.repositories {
@@ -54,6 +61,14 @@ enum ImportRun {
                     case .copied(let n):
                         report.blobs.imported += 1
                         report.bytesCopied += n
+                    case .reflinked(let n):
+                        report.blobs.imported += 1
+                        report.reflinked += 1
+                        report.bytesReflinked += n
+                    case .copiedInsteadOfLink(let n, let reason):
+                        report.blobs.imported += 1
+                        report.bytesCopied += n
+                        report.linkFallbacks.append(.init(repository: repo.name, digest: d.description, reason: reason))
                     }
                     available.insert(d)
                 } catch let f as ImportFailure {

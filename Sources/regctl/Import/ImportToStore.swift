@@ -1,7 +1,11 @@
 // Import into a storage root no server holds: the engine's own calls, so
 // every byte is verified by the engine's streaming hash as it is written
 // (small blobs: Store.putBlob; large ones: an upload session whose commit
-// compares the digest and indexes nothing on a mismatch).
+// compares the digest and indexes nothing on a mismatch). With `--link`,
+// large blobs go through Store.commitClone first: a reflink of
+// distribution's file, hashed by the engine from the clone; when the file
+// system cannot (another file system, no reflink support) the blob is copied
+// as above and the report says why.
 
 import CASEngine
 import Foundation
@@ -10,6 +14,8 @@ struct ImportToStore: ImportTarget {
     let store: Store
     /// Blobs up to this size go through putBlob (the store's own threshold).
     let smallBlobThreshold: Int
+    /// `--link`: reflink blobs above `smallBlobThreshold` where possible.
+    var link = false
     var mode: String { "store" }
 
     static let chunkSize = 1 << 20
@@ -29,12 +35,21 @@ struct ImportToStore: ImportTarget {
                 try store.putBlob(bytes, digest: digest, repository: repository)
                 return .copied(bytes: UInt64(bytes.count))
             }
+            var fallback: String?
+            if link {
+                switch try store.commitClone(sourcePath: path, digest: digest, repository: repository) {
+                case .cloned(let info): return .reflinked(bytes: info.size)
+                case .present: return .linked
+                case .unsupported(let reason): fallback = reason
+                }
+            }
             let upload = try store.startUpload(repository: repository)
             do {
                 while let chunk = try file.read(upToCount: Self.chunkSize), !chunk.isEmpty {
                     _ = try chunk.withUnsafeBytes { try store.appendUpload(id: upload.id, repository: repository, offset: nil, $0) }
                 }
                 let info = try store.commitUpload(id: upload.id, repository: repository, digest: digest)
+                if let fallback { return .copiedInsteadOfLink(bytes: info.size, reason: fallback) }
                 return .copied(bytes: info.size)
             } catch let e as StoreError where e.code == .digestMismatch {
                 throw e  // the engine discarded the session
