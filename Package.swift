@@ -110,7 +110,7 @@ let package = Package(
         .testTarget(
             name: "PostgresMetadataTests",
             dependencies: [
-                "PostgresMetadata", "RegistryConfig",
+                "PostgresMetadata", "RegistryConfig", "BerthTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -10,6 +10,7 @@
 // The grace period is 5 s, not 0: a pushed blob no manifest references yet
 // is collectable after its grace, and the manifest PUT must come first.
 
+import BerthTestSupport
 import Foundation
 import Testing
 
@@ -59,7 +60,7 @@ struct BerthConfigInteropTests {
     /// A server started from the config file; the environment sets only the port and root.
     static func withServer(_ body: (RegistryProcess, _ debugPort: Int) throws -> Void) throws {
         let work = try TemporaryDirectory("berth-config")
-        let debugPort = try FreePort.pick()
+        let debugPort = try Loopback.freePort()
         let file = work.path("config.yml")
         try config(debugPort: debugPort).write(to: file, atomically: true, encoding: .utf8)
         let server = try RegistryProcess.start(configFile: file)

@@ -1,3 +1,4 @@
+import BerthTestSupport
 import Foundation
 import Testing
 
@@ -72,7 +73,7 @@ struct ContainerImageTests {
         let data = work.path("data")
         try fm.createDirectory(at: data, withIntermediateDirectories: true)
         let container = Container(rootfs: rootfs, volume: data)
-        let port = try FreePort.pick()
+        let port = try Loopback.freePort()
         let server = try container.start(entrypoint + cmd, environment: ["REGISTRY_HTTP_ADDR": "127.0.0.1:\(port)"],
                                          log: work.path("container.log"), readyAt: "http://127.0.0.1:\(port)/v2/")
         let source = try OCILayout.create(at: work.path("app"))

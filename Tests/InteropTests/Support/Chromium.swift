@@ -1,3 +1,4 @@
+import BerthTestSupport
 import Foundation
 
 #if canImport(Glibc)
@@ -157,27 +158,10 @@ final class Chromium {
         private var buffer: [UInt8] = []
 
         init(port: Int) throws {
-            #if canImport(Glibc)
-            fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            #else
-            fd = Darwin.socket(AF_INET, SOCK_STREAM, 0)
-            #endif
-            guard fd >= 0 else { throw InteropError("socket() failed: errno \(errno)") }
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_port = in_port_t(UInt16(port).bigEndian)
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let rc = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard rc == 0 else {
-                // deinit runs for a class whose init throws once every property is set:
-                // forget the descriptor, or deinit closes its number again — by then
-                // another thread's socket in this test process.
-                let e = errno
-                close(fd)
-                fd = -1
-                throw InteropError("connect to DevTools failed: errno \(e)")
+            do {
+                fd = try Loopback.connect(port)
+            } catch {
+                throw InteropError("DevTools: \(error)")
             }
             var tv = timeval(tv_sec: 60, tv_usec: 0)
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))

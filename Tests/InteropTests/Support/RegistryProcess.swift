@@ -1,3 +1,4 @@
+import BerthTestSupport
 import Foundation
 import Testing
 
@@ -72,8 +73,8 @@ final class RegistryProcess {
         try fm.createDirectory(at: root, withIntermediateDirectories: true)
         // A restart never reuses the previous port: a client still holding the
         // old endpoint must find nothing there.
-        var port = try FreePort.pick()
-        while port == avoidingPort { port = try FreePort.pick() }
+        var port = try Loopback.freePort()
+        while port == avoidingPort { port = try Loopback.freePort() }
         var env = [
             "REGISTRY_HTTP_ADDR": "127.0.0.1:\(port)",
             "REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY": root.path,

@@ -6,6 +6,7 @@
 // Thread safety: one test task drives one cluster; `stop`/`start` may be
 // called again to restart the server on the same port and data directory.
 
+import BerthTestSupport
 import Foundation
 import Logging
 import PostgresMetadata
@@ -142,20 +143,7 @@ final class PostgresCluster: @unchecked Sendable {
         return String(data: stdout, encoding: .utf8) ?? ""
     }
 
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
-        }
-        guard bound else { throw Failure(description: "no free port") }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
+    static func freePort() throws -> Int { try Loopback.freePort() }
 }
 
 /// A migrated store on a fresh cluster, shut down after `body`.
