@@ -288,7 +288,7 @@ public final class RegistryServer: Service, Sendable {
             try sync.addHandler(FileRegionCloser())
         }
         try sync.addHandler(ResponseEndHandler())
-        return try NIOAsyncChannel(wrappingChannelSynchronously: channel)
+        return try ChildChannels.wrap(channel)
     }
 
     static func configureHTTP2(_ channel: any Channel, limits: Configuration.Limits) throws -> NegotiatedConnection {
@@ -300,7 +300,7 @@ public final class RegistryServer: Service, Sendable {
                 try sync.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
                 try sync.addHandler(ConnectionTimeouts.MessageHandler(ConnectionTimeouts(limits: limits, idlePhase: false),
                                                                       startsConnection: false))
-                return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: stream)
+                return try ChildChannels.wrap(stream)
             }
         }
         idle.start()
@@ -321,8 +321,7 @@ public final class RegistryServer: Service, Sendable {
                         try channel.pipeline.syncOperations.addHandler(FileRegionCloser())
                     }
                     try channel.pipeline.syncOperations.addHandler(ResponseEndHandler())
-                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
-                        wrappingChannelSynchronously: channel)
+                    return try ChildChannels.wrap(channel)
                 }
             }
     }
