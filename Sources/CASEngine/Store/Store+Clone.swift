@@ -48,29 +48,21 @@ extension Store {
         guard device == (try PackStore.device(path: layout.uploadsDirectory)) else {
             return .unsupported(reason: "\(sourcePath) is on another file system than the storage root")
         }
-        let length = size
-        guard length > UInt64(options.smallBlobThreshold) else {
-            return .unsupported(reason: "\(length) bytes is a small blob (threshold \(options.smallBlobThreshold)): stored in a shared pack")
+        guard size > UInt64(options.smallBlobThreshold) else {
+            return .unsupported(reason: "\(size) bytes is a small blob (threshold \(options.smallBlobThreshold)): stored in a shared pack")
         }
-        if let max = options.maxUploadSize, length > max {
-            throw StoreError(.limitExceeded, "blob of \(length) bytes exceeds the maximum blob size of \(max) bytes")
+        if let max = options.maxUploadSize, size > max {
+            throw StoreError(.limitExceeded, "blob of \(size) bytes exceeds the maximum blob size of \(max) bytes")
         }
         let location: BlobLocation
-        switch try packs.commitClone(source: source, sourcePath: sourcePath, length: length, digest: digest,
+        switch try packs.commitClone(source: source, sourcePath: sourcePath, length: size, digest: digest,
                                      temporaryID: Store.newUploadID()) {
         case .unsupported(let reason):
             return .unsupported(reason: reason)
         case .cloned(let l):
             location = l
         }
-        try failpoint(.commitAfterRename)
-        let record = try meta.commitBlobs([(digest: digest, location: location, linkTo: repository)], now: now)[0]
-        try failpoint(.commitAfterIndex)
-        if record.location != location {
-            // Lost a race with a concurrent commit of the same content: our
-            // pack was never indexed, so nobody can be reading it.
-            try? packs.removePack(location.packID)
-        }
+        let record = try indexDedicated(location, digest: digest, repository: repository)
         return .cloned(BlobInfo(digest: digest, size: record.location.rawLength, refcount: record.refcount))
     }
 }

@@ -125,18 +125,23 @@ extension Store {
                 let location = try packs.commitDedicated(s.file, digest: digest)
                 s.isClosed = true
                 sessions.remove(id)
-                try failpoint(.commitAfterRename)
-                record = try meta.commitBlobs([(digest: digest, location: location, linkTo: repository)], now: now)[0]
-                try failpoint(.commitAfterIndex)
-                if record.location != location {
-                    // Lost a race with a concurrent commit of the same content:
-                    // our pack was never indexed, so nobody can be reading it.
-                    try? packs.removePack(location.packID)
-                }
+                record = try indexDedicated(location, digest: digest, repository: repository)
                 try meta.deleteUpload(id: id)
             }
             return BlobInfo(digest: digest, size: record.location.rawLength, refcount: record.refcount)
         }
+    }
+
+    /// Indexes and links a dedicated pack made durable in packs/ (an
+    /// upload's or a clone's), in one metadata transaction. When a concurrent
+    /// commit of the same content won, our pack was never indexed, so nobody
+    /// can be reading it: it is removed. Returns the indexed record.
+    func indexDedicated(_ location: BlobLocation, digest: BlobDigest, repository: String) throws -> BlobRecord {
+        try failpoint(.commitAfterRename)
+        let record = try meta.commitBlobs([(digest: digest, location: location, linkTo: repository)], now: now)[0]
+        try failpoint(.commitAfterIndex)
+        if record.location != location { try? packs.removePack(location.packID) }
+        return record
     }
 
     public func cancelUpload(id: String, repository: String) throws {
